@@ -1,0 +1,118 @@
+// dnsd's configuration: one plain struct with SPEC §6 defaults, filled once at startup
+// from the YAML file and then the command line (flags win), validated with every
+// problem reported at once, and passed down by value/reference. No globals.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dnsd::config {
+
+using Duration = std::chrono::milliseconds;
+
+// "ADDR:PORT" parsed; IPv6 in brackets. host holds the literal without brackets.
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;  // "127.0.0.1:8600", "[::1]:8600"
+};
+
+struct DnsConfig {
+  std::vector<ListenAddress> listen{{"127.0.0.1", 8600}};
+  std::string domain = "discovery.";  // lower-case FQDN, trailing dot
+  uint32_t ttl = 5;
+  uint32_t negative_ttl = 5;
+  uint32_t max_udp_size = 1232;
+  uint32_t udp_answer_limit = 0;
+  bool include_warning = false;
+  std::vector<std::string> upstreams;  // raw entries: "10.0.0.2", "[::1]:53", "system"
+  Duration upstream_timeout = std::chrono::seconds(2);
+  uint32_t workers = 0;  // 0 = one per core
+  Duration tcp_idle_timeout = std::chrono::seconds(10);
+  uint32_t tcp_max_connections = 1024;
+  std::vector<std::string> advertise;  // IP literals
+  bool chaos = false;
+};
+
+struct HttpConfig {
+  std::vector<ListenAddress> listen{{"127.0.0.1", 8500}};
+  std::vector<std::string> tokens;
+  uint64_t max_body = 65536;
+};
+
+struct SelfPreservation {
+  bool enabled = true;
+  double threshold = 0.5;
+  Duration window = std::chrono::seconds(60);
+  uint32_t min_instances = 10;
+};
+
+struct RegistrySection {
+  Duration deregister_after = std::chrono::seconds(60);
+  uint64_t max_instances = 1'000'000;
+  SelfPreservation self_preservation;
+};
+
+struct ZonesConfig {
+  std::string dir = "zones/";
+};
+
+struct StorageConfig {
+  std::string data_dir;
+};
+
+struct LogConfig {
+  std::string level = "info";   // debug|info|warn|error
+  std::string format = "text";  // text|json
+};
+
+struct Config {
+  DnsConfig dns;
+  HttpConfig http;
+  RegistrySection registry;
+  ZonesConfig zones;
+  StorageConfig storage;
+  LogConfig log;
+  bool zones_dir_explicit = false;  // set by file or flag: a missing dir is then an error
+};
+
+// One problem found while reading the configuration.
+struct ConfigError {
+  std::string source;  // file name, or "command line"
+  int line = 0;        // 1-based; 0 when unknown
+  std::string key;     // dotted path, e.g. "dns.ttl"
+  std::string message;
+  std::string ToString() const;  // "dnsd.yaml:12: dns.ttl: must be an integer ..."
+};
+
+// Applies a YAML document on top of cfg. Appends every problem to errors.
+void ApplyYaml(const std::string& text, const std::string& source, Config& cfg,
+               std::vector<ConfigError>& errors);
+
+// Cross-field checks after file and flags are applied (e.g. listen addresses parse,
+// domain is a valid name, threshold within (0,1]).
+void Validate(const Config& cfg, std::vector<ConfigError>& errors);
+
+// Parses "ADDR:PORT" / "[v6]:PORT" / "ADDR" (with default_port).
+std::optional<ListenAddress> ParseAddress(const std::string& text, uint16_t default_port);
+
+// Parses "500ms", "10s", "1m30s", "2h", or a plain number of seconds (SPEC §4).
+std::optional<Duration> ParseDuration(const std::string& text);
+
+// What the command line asked for.
+struct CommandLine {
+  Config config;
+  bool check_config = false;
+  bool show_version = false;
+  bool exit_now = false;  // --help printed
+  int exit_code = 0;
+  std::vector<ConfigError> errors;
+};
+
+// Parses argv: reads --config FILE (if given) first, then applies flags over it.
+CommandLine ParseCommandLine(int argc, const char* const* argv);
+
+}  // namespace dnsd::config

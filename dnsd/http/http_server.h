@@ -1,0 +1,54 @@
+// HttpServer: the SPEC §4 HTTP API served by h2o on the control thread's libuv loop.
+//
+// It owns its listeners and connections; it reads and writes the Registry directly
+// (same thread) and calls Registry::Publish() after every successful mutation, before
+// the response is sent, so a registration is visible in the very next DNS answer.
+// Blocking queries wait on the registry's change events (it registers itself as a
+// RegistryObserver) and on one timer each; thousands of waiters cost a list entry each.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dnsd/config/config.h"
+#include "registry/registry.h"
+
+namespace dnsd::http {
+
+struct HttpServerOptions {
+  std::vector<config::ListenAddress> listen;
+  std::vector<std::string> tokens;  // empty: writes need no token
+  uint64_t max_body = 65536;
+  bool include_warning = false;     // "healthy" counts warning too
+  std::string version;              // for /v1/status
+  // Appends extra Prometheus families (DNS metrics, gauges kept elsewhere) to /metrics.
+  std::function<void(std::string&)> render_metrics;
+};
+
+class HttpServer {
+ public:
+  HttpServer(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds every listen address; returns the bound "ADDR:PORT" strings (ports resolved),
+  // or fills error and returns an empty vector.
+  std::vector<std::string> Listen(std::string& error);
+  // For /v1/status "listeners.dns" and /readyz.
+  void SetDnsListeners(std::vector<std::string> dns);
+  void SetReady(bool ready);
+  // Stops accepting, answers every pending blocking query with its current state, and
+  // closes connections; on_closed runs once every handle is closed.
+  void Shutdown(std::function<void()> on_closed);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dnsd::http
