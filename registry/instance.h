@@ -61,10 +61,14 @@ inline constexpr size_t kMaxMetaKeyLength = 128;
 inline constexpr size_t kMaxMetaValueLength = 512;
 inline constexpr uint32_t kMaxDnsTtl = 86400;
 inline constexpr Duration kMaxLeaseTtl = std::chrono::hours(24);
+inline constexpr size_t kMaxNoteLength = 1024;  // heartbeat / status note
 
 // Checks every field; returns the first problem with its field name
-// ("service", "id", "address", "port", "tags", "meta", "weight", ...).
-// Lower-cases service, id and tags in place on success.
+// ("service", "id", "address", "port", "proto", "weight", "priority", "ttl",
+// "deregister_after", "dns_ttl", "meta", "tags"). A missing address is an error here:
+// the HTTP layer fills in the peer address before it calls.
+// Lower-cases service, id and tags in place on success (tags keep their order,
+// case-insensitive duplicates removed).
 Status Validate(InstanceSpec& spec);
 
 // One instance as stored and as published to readers.

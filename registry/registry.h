@@ -3,15 +3,46 @@
 //
 // Threading contract: a Registry is owned by one thread (the server's control loop);
 // every method must be called from that thread. Mutations are applied at once to the
-// registry's own state (what the HTTP API reads) and become visible to DNS readers on
-// other threads at the next Publish(), which builds immutable snapshots of the changed
-// services and swaps them in through view() (a Published<RegistryView>; readers use a
-// Published<RegistryView>::Reader each, lock-free on the hot path). Callers publish after
-// each batch of mutations (the HTTP layer before it answers, the timer after Tick()).
+// registry's own state (what the HTTP API reads through Find/Instances/Services) and
+// become visible to DNS readers on other threads at the next Publish(), which builds
+// immutable snapshots of the changed services and swaps them in through view() (a
+// Published<RegistryView>; readers use a Published<RegistryView>::Reader each, lock-free
+// on the hot path). Published snapshots are never modified afterwards, so a reader may
+// keep one as long as it holds the shared_ptr. Callers publish after each batch of
+// mutations (the HTTP layer before it answers, the timer after Tick()). Pointers returned
+// by Find/Instances are valid until the next mutating call or Tick().
 //
 // Time: all deadlines come from the Clock given at construction. Tick() applies every
 // lapse and removal that is due; NextDeadline() says when Tick() must run next.
-// Renewing a lease is O(1); lapsing or removing one instance is O(log n).
+// Renewing a lease is O(1) (lazy timers: the heap keeps one entry per lease at an old
+// deadline and re-queues it at the real one when it comes up); lapsing or removing one
+// instance is O(log n); nothing scans all instances.
+//
+// Semantics decided here, where SPEC §3 is silent:
+// - Registering (new or again) counts as a heartbeat: the instance is passing (unless it
+//   is in maintenance, which survives re-registration), its lease renewed. A
+//   re-registration with identical data and no health change does not bump the index.
+// - Heartbeat without a status means passing. It sets the note (empty when none is
+//   given). In maintenance a heartbeat only renews the lease (health and note stay).
+// - SetStatus sets health and note; it does not renew the lease. Leaving maintenance or
+//   critical for passing/warning with a lease that has already run out lapses the
+//   instance again at the next Tick() (NextDeadline() is then <= now).
+// - Any critical instance (lapsed or set critical by SetStatus) is removed
+//   deregister_after after it became critical; leaving critical cancels the removal.
+// - Maintenance: instances in maintenance are not counted in L and their lease lapses
+//   are not processed until maintenance is cleared (then a run-out lease lapses at the
+//   next Tick()). Entering maintenance cancels a pending removal and a held-back lapse,
+//   so an instance in maintenance is never removed except by Deregister.
+// - A lease that runs out while the instance is already critical changes nothing (it is
+//   out of DNS already and its removal is pending); it is not counted as a lapse.
+// - Self-preservation: L and E as in SPEC §3. Held-back instances keep their health,
+//   get is_protected (an index bump, event kLapseHeldBack) and leave the held-back set
+//   when renewed (kLapseCancelled), deregistered, or put in maintenance. After every
+//   mutation and Tick the oldest held-back lapse is applied while
+//   (applied_in_window + held_back) / L <= threshold, or L < min_instances.
+// - Every visible change bumps the index once: register, data update, health or note
+//   change, protection set or cleared, lapse, removal. Lease renewals alone do not; the
+//   published snapshots carry lease_deadline as of their last rebuild.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +82,8 @@ std::string_view RemovalReasonName(RemovalReason r);  // "deregistered", "expire
 
 // What happened, told to observers right after the registry's state changed (before
 // Publish). Observers run on the registry's thread and must not call back into it.
+// An applied lapse emits kLeaseLapsed, then kHealthChanged if the health changed. The
+// string_views are valid only during the call.
 struct RegistryEvent {
   enum class Kind : uint8_t {
     kRegistered,    // new instance
@@ -61,6 +94,7 @@ struct RegistryEvent {
     kRemoved,       // instance gone (reason says why)
     kSelfPreservationEntered,
     kSelfPreservationLeft,
+    kLapseCancelled,  // a held-back instance was renewed or put in maintenance
   };
   Kind kind;
   std::string_view service;  // empty for self-preservation events
@@ -111,11 +145,13 @@ class Registry {
 
   // Applies due lapses, held-back lapses the rule now allows, and removals.
   void Tick();
-  // When Tick() must next run, or nullopt when nothing is pending.
+  // When Tick() must next run (earliest lease, removal, or window expiry that could
+  // release a held-back lapse), or nullopt when nothing is pending. Never later than
+  // needed; may be earlier (a renewed lease's old deadline), and then Tick() does nothing.
   std::optional<TimePoint> NextDeadline() const;
 
-  // Builds snapshots of the services changed since the last call and publishes them.
-  // Cheap when nothing changed.
+  // Builds snapshots of the services changed since the last call and publishes them,
+  // copying only the affected shards. Does nothing when nothing changed.
   void Publish();
   const Published<RegistryView>& view() const { return *view_; }
 

@@ -1,0 +1,36 @@
+# dnsd container image: Debian 12 (bookworm), two stages.
+#   docker build -t dnsd .
+#   docker run --rm -p 8600:8600/udp -p 8600:8600/tcp -p 8500:8500 dnsd
+#   docker run --rm -v $PWD/dnsd.yaml:/etc/dnsd/dnsd.yaml:ro dnsd --config /etc/dnsd/dnsd.yaml
+# The build stage installs exactly .ci/packages (the list the README's commands use),
+# builds dnsd and runs its unit tests.
+
+FROM debian:bookworm AS build
+ENV DEBIAN_FRONTEND=noninteractive
+WORKDIR /src
+COPY .ci/packages .ci/packages
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends $(grep -vE '^\s*(#|$)' .ci/packages) \
+ && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDNSD_BUILD_BENCH=OFF \
+ && cmake --build build -j"$(nproc)" \
+ && ctest --test-dir build --output-on-failure -R '^unit[.]' \
+ && mkdir -p /out/lib \
+ && cp build/dnsd /out/dnsd \
+ && ldd build/dnsd | awk '/=> \// {print $3}' | xargs -r -I{} cp -L {} /out/lib/
+
+FROM debian:bookworm-slim
+COPY --from=build /out/dnsd /usr/local/bin/dnsd
+COPY --from=build /out/lib/ /usr/local/lib/dnsd/
+ENV LD_LIBRARY_PATH=/usr/local/lib/dnsd
+RUN useradd --system --no-create-home --shell /usr/sbin/nologin dnsd \
+ && mkdir -p /etc/dnsd/zones
+COPY examples/docker/dnsd.yaml /etc/dnsd/dnsd.yaml
+USER dnsd
+EXPOSE 8600/udp 8600/tcp 8500/tcp
+# bash's /dev/tcp speaks enough HTTP/1.0 for /healthz, so the image needs no curl.
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["bash", "-c", \
+  "exec 3<>/dev/tcp/127.0.0.1/8500 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
+# Mount another config over /etc/dnsd/dnsd.yaml, or append flags (they override the file).
+ENTRYPOINT ["/usr/local/bin/dnsd", "--config", "/etc/dnsd/dnsd.yaml"]

@@ -1,0 +1,60 @@
+// Validate: every key's value against its table entry (for configs built in code), then
+// the checks that involve more than one key.
+#include <map>
+
+#include "dnsd/config/apply.h"
+#include "dnsd/config/config.h"
+#include "dnsd/config/keys.h"
+
+namespace dnsd::config {
+
+namespace {
+
+void Add(std::vector<ConfigError>& errors, const std::string& key, const std::string& message) {
+  errors.push_back({"", 0, key, message});
+}
+
+void CheckListenList(const std::vector<ListenAddress>& list, const std::string& key,
+                     std::vector<ConfigError>& errors) {
+  if (list.empty()) Add(errors, key, "needs at least one address");
+  std::map<std::string, int> count;
+  for (const ListenAddress& a : list) {
+    if (a.port != 0 && ++count[a.ToString()] == 2) {
+      Add(errors, key, a.ToString() + " is listed twice");
+    }
+  }
+}
+
+void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
+  CheckListenList(cfg.dns.listen, "dns.listen", errors);
+  CheckListenList(cfg.http.listen, "http.listen", errors);
+  // DNS also listens on TCP: the same address and port cannot serve both.
+  std::map<std::string, bool> dns;
+  for (const ListenAddress& d : cfg.dns.listen) dns[d.ToString()] = d.port != 0;
+  for (const ListenAddress& h : cfg.http.listen) {
+    auto it = dns.find(h.ToString());
+    if (it != dns.end() && it->second) {
+      Add(errors, "http.listen", h.ToString() + " is also a dns.listen address");
+      it->second = false;  // once is enough
+    }
+  }
+  // Forwarding to ourselves would loop until the upstream timeout.
+  for (const std::string& upstream : cfg.dns.upstreams) {
+    auto parsed = ParseAddress(upstream, 53);
+    if (!parsed) continue;
+    for (const ListenAddress& d : cfg.dns.listen) {
+      if (parsed->host == d.host && parsed->port == d.port) {
+        Add(errors, "dns.upstreams", upstream + " is dnsd's own listen address");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Validate(const Config& cfg, std::vector<ConfigError>& errors) {
+  for (const KeySpec& spec : ConfigKeys()) CheckStoredValue(spec, cfg, errors);
+  CheckCrossFields(cfg, errors);
+}
+
+}  // namespace dnsd::config

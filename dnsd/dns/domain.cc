@@ -1,0 +1,281 @@
+// Answers for names inside the service domain.
+#include "dnsd/dns/domain.h"
+
+#include <string_view>
+
+namespace dnsd::dns {
+namespace {
+
+constexpr size_t kNoOffset = static_cast<size_t>(-1);
+
+bool StartsWithUnderscore(std::string_view s) { return !s.empty() && s.front() == '_'; }
+
+bool AnyMatches(const registry::ServiceSnapshot& service, const InstanceFilter& filter) {
+  for (const registry::Instance& instance : service.instances) {
+    if (filter.Matches(instance)) return true;
+  }
+  return false;
+}
+
+DomainName ServiceForm(const registry::RegistryView& view, std::string_view svc,
+                       const InstanceFilter& filter) {
+  const registry::ServiceSnapshot* service = view.Find(svc);
+  if (service == nullptr || !AnyMatches(*service, filter)) return {};
+  return DomainName{DomainNameKind::kService, service, nullptr, filter};
+}
+
+// <svc>.service.D, _<svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D.
+// r[0] is the label next to "service".
+DomainName ClassifyService(const registry::RegistryView& view, const std::string_view* r,
+                           size_t n) {
+  if (n == 1) {
+    if (!StartsWithUnderscore(r[0])) return ServiceForm(view, r[0], {});
+    // _<svc>.service.D: the parent of _<svc>._<proto>, an empty non-terminal.
+    if (view.Find(r[0].substr(1)) == nullptr) return {};
+    return DomainName{DomainNameKind::kEmptyNonTerminal};
+  }
+  if (n != 2) return {};
+  InstanceFilter filter;
+  if (StartsWithUnderscore(r[0]) && StartsWithUnderscore(r[1])) {
+    const std::string_view proto = r[1].substr(1);
+    if (proto == "tcp" || proto == "udp") {
+      filter.kind = InstanceFilter::Kind::kProto;
+      filter.proto = proto == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
+    } else {
+      filter.kind = InstanceFilter::Kind::kTag;
+      filter.tag = proto;
+    }
+    return ServiceForm(view, r[0].substr(1), filter);
+  }
+  if (StartsWithUnderscore(r[0]) || StartsWithUnderscore(r[1])) return {};
+  filter.kind = InstanceFilter::Kind::kTag;
+  filter.tag = r[1];
+  return ServiceForm(view, r[0], filter);
+}
+
+// <svc>.instance.D and <id>.<svc>.instance.D.
+DomainName ClassifyInstance(const registry::RegistryView& view, const std::string_view* r,
+                            size_t n) {
+  if (n == 0 || n > 2) return {};
+  const registry::ServiceSnapshot* service = view.Find(r[0]);
+  if (service == nullptr) return {};
+  if (n == 1) return DomainName{DomainNameKind::kEmptyNonTerminal, service};
+  const registry::Instance* instance = service->FindInstance(r[1]);
+  if (instance == nullptr) return {};
+  return DomainName{DomainNameKind::kInstance, service, instance};
+}
+
+}  // namespace
+
+DomainName ClassifyDomainName(const Name& name, size_t labels_above,
+                              const registry::RegistryView& view) {
+  if (labels_above == 0) return DomainName{DomainNameKind::kApex};
+  // Labels right to left from D: r[0] is "service", "instance" or "ns" for our forms.
+  // Longer names than 4 labels above D are never one of them.
+  if (labels_above > 4) return {};
+  std::string_view r[4];
+  for (size_t k = 0; k < labels_above; ++k) r[k] = name.label(labels_above - 1 - k);
+  if (labels_above == 1) {
+    if (r[0] == "ns") return DomainName{DomainNameKind::kNameServer};
+    if (r[0] == "service" || r[0] == "instance") {
+      return DomainName{DomainNameKind::kEmptyNonTerminal};
+    }
+    return {};
+  }
+  if (r[0] == "service") return ClassifyService(view, r + 1, labels_above - 1);
+  if (r[0] == "instance") return ClassifyInstance(view, r + 1, labels_above - 1);
+  return {};
+}
+
+namespace {
+
+// A/AAAA of the healthy matching instances, in priority / weighted-random order.
+void WriteAddresses(QueryContext& ctx, const DomainName& dn, FamilyFilter family,
+                    const Owner& owner) {
+  CandidateList list;
+  list.Collect(*dn.service, dn.filter, family, ctx.config.include_warning);
+  if (list.empty()) return;
+  const uint32_t ttl = list.MinTtl(ctx.config.ttl);
+  list.Order(ctx.rng);
+  for (size_t i = 0; i < list.size() && ctx.answer_budget > 0; ++i) {
+    if (!ctx.response.AddAddress(owner, list[i].instance->address, ttl)) {
+      ctx.omitted = true;
+      return;
+    }
+    --ctx.answer_budget;
+  }
+}
+
+size_t GlueOwnerSize(const Candidate& c, size_t suffix_off, const Name& domain) {
+  const registry::Instance& i = *c.instance;
+  if (c.target_off <= kMaxPointerTarget) return 2;
+  if (suffix_off <= kMaxPointerTarget) return 1 + i.id.size() + 2;
+  return 1 + i.id.size() + 1 + i.service.size() + 9 + domain.wire_size();
+}
+
+size_t GlueSize(const Candidate& c, size_t suffix_off, const Name& domain) {
+  return GlueOwnerSize(c, suffix_off, domain) + 10 + (c.instance->address.is_v4() ? 4 : 16);
+}
+
+// Glue owners point at the SRV target; targets past the 14-bit pointer range repeat
+// their first label and point at "<svc>.instance.D" inside the first target.
+void WriteGlue(QueryContext& ctx, const Candidate& c, size_t suffix_off) {
+  const registry::Instance& i = *c.instance;
+  const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
+  if (c.target_off <= kMaxPointerTarget) {
+    (void)ctx.response.AddAddress(Owner::At(c.target_off), i.address, ttl);
+  } else if (suffix_off <= kMaxPointerTarget) {
+    (void)ctx.response.AddAddress(Owner::LabelAt(i.id, suffix_off), i.address, ttl);
+  } else {
+    Name target;
+    (void)(target.Append(i.id) && target.Append(i.service) && target.Append("instance") &&
+           target.AppendName(*ctx.domain));
+    (void)ctx.response.AddAddress(Owner::Of(target, false), i.address, ttl);
+  }
+}
+
+// SRV records, each kept only together with room for its glue (whole pairs), then the
+// glue of the kept ones in the additional section.
+void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
+  CandidateList list;
+  list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
+  if (list.empty()) return;
+  const uint32_t ttl = list.MinTtl(ctx.config.ttl);
+  list.Order(ctx.rng);
+  Response& r = ctx.response;
+  size_t kept = 0;
+  size_t suffix_off = kNoOffset;
+  for (; kept < list.size() && ctx.answer_budget > 0; ++kept) {
+    Candidate& c = list[kept];
+    const Response::Mark mark = r.Save();
+    size_t target = 0;
+    if (!r.AddSrv(owner, *c.instance, ttl, *ctx.domain, &target)) break;
+    c.target_off = static_cast<uint16_t>(target);
+    const size_t suffix =
+        suffix_off != kNoOffset ? suffix_off : target + 1 + c.instance->id.size();
+    if (!r.writer().TryReserve(GlueSize(c, suffix, *ctx.domain))) {
+      r.Rewind(mark);
+      break;
+    }
+    suffix_off = suffix;
+    --ctx.answer_budget;
+  }
+  if (kept < list.size() && ctx.answer_budget > 0) ctx.omitted = true;
+  r.SetSection(Section::kAdditional);
+  for (size_t i = 0; i < kept; ++i) {
+    r.writer().Release(GlueSize(list[i], suffix_off, *ctx.domain));
+    WriteGlue(ctx, list[i], suffix_off);
+  }
+  r.SetSection(Section::kAnswer);
+}
+
+void WriteService(QueryContext& ctx, const DomainName& dn, uint16_t qtype, const Owner& owner) {
+  switch (qtype) {
+    case kTypeA: return WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
+    case kTypeAaaa: return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
+    case kTypeAny:  // RFC 8482: the addresses only, never the whole set
+      WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
+      return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
+    case kTypeSrv: return WriteSrv(ctx, dn, owner);
+    default: return;
+  }
+}
+
+void WriteInstance(QueryContext& ctx, const registry::Instance& i, uint16_t qtype,
+                   const Owner& owner) {
+  const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
+  Response& r = ctx.response;
+  bool ok = true;
+  if (qtype == kTypeAny || (qtype == kTypeA && i.address.is_v4()) ||
+      (qtype == kTypeAaaa && !i.address.is_v4())) {
+    ok = r.AddAddress(owner, i.address, ttl);
+  } else if (qtype == kTypeTxt) {
+    const std::string_view status[] = {"status=", registry::HealthName(i.health)};
+    ok = r.AddTxt(owner, kClassIn, ttl, status);
+    for (auto it = i.meta.begin(); ok && it != i.meta.end(); ++it) {
+      const std::string_view entry[] = {it->first, "=", it->second};
+      ok = r.AddTxt(owner, kClassIn, ttl, entry);
+    }
+  }
+  if (!ok) ctx.omitted = true;
+}
+
+void WriteAdvertised(QueryContext& ctx, uint16_t qtype, const Owner& owner) {
+  for (const registry::IpAddress& a : ctx.config.advertise) {
+    const uint16_t type = a.is_v4() ? kTypeA : kTypeAaaa;
+    if (qtype != kTypeAny && qtype != type) continue;
+    if (!ctx.response.AddAddress(owner, a, ctx.config.ttl)) {
+      ctx.omitted = true;
+      return;
+    }
+  }
+}
+
+void WriteApex(QueryContext& ctx, uint16_t qtype, const Owner& owner) {
+  if (qtype == kTypeSoa || qtype == kTypeAny) {
+    if (!ctx.response.AddSoa(*ctx.domain, static_cast<uint32_t>(ctx.view.index()),
+                             ctx.config.negative_ttl, ctx.config.negative_ttl)) {
+      ctx.omitted = true;
+    }
+    return;
+  }
+  if (qtype != kTypeNs) return;
+  Name ns;
+  if (!ns.Append("ns") || !ns.AppendName(*ctx.domain)) return;
+  if (!ctx.response.AddNs(owner, ns, ctx.config.ttl)) {
+    ctx.omitted = true;
+    return;
+  }
+  ctx.response.SetSection(Section::kAdditional);
+  WriteAdvertised(ctx, kTypeAny, Owner::Of(ns));
+  ctx.response.SetSection(Section::kAnswer);
+}
+
+}  // namespace
+
+StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_above,
+                          const Owner& owner) {
+  StepResult result;
+  if (!ctx.view.loaded()) {
+    result.kind = StepResult::Kind::kServFail;
+    return result;
+  }
+  result.kind = StepResult::Kind::kAnswered;
+  const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view);
+  NameText text;
+  ToText(name, text);
+  const zones::Zone* zone = ctx.zones.FindZone(text.view());
+  zones::LookupResult st;
+  if (zone != nullptr) st = zone->Lookup(text.view());
+  result.exists = dn.kind != DomainNameKind::kNone || st.kind != zones::LookupKind::kNxDomain;
+
+  const uint16_t qtype = ctx.question.qtype;
+  Response& r = ctx.response;
+  const size_t before = r.count(Section::kAnswer);
+  // Static records first: a service SRV answer ends with its glue in the additional
+  // section, after which no answer record may follow.
+  if (st.kind == zones::LookupKind::kFound) {
+    WriteStatic(ctx, *st.node, qtype, owner, dn.kind == DomainNameKind::kApex);
+  }
+  switch (dn.kind) {
+    case DomainNameKind::kApex: WriteApex(ctx, qtype, owner); break;
+    case DomainNameKind::kNameServer: WriteAdvertised(ctx, qtype, owner); break;
+    case DomainNameKind::kService: WriteService(ctx, dn, qtype, owner); break;
+    case DomainNameKind::kInstance: WriteInstance(ctx, *dn.instance, qtype, owner); break;
+    case DomainNameKind::kEmptyNonTerminal:
+    case DomainNameKind::kNone: break;
+  }
+  if (r.count(Section::kAnswer) == before && st.kind == zones::LookupKind::kFound &&
+      qtype != kTypeCname) {
+    result.cname = WriteStaticCname(ctx, *st.node, owner);
+  }
+  result.answers = r.count(Section::kAnswer) - before;
+  return result;
+}
+
+bool WriteDomainSoa(QueryContext& ctx) {
+  return ctx.response.AddSoa(*ctx.domain, static_cast<uint32_t>(ctx.view.index()),
+                             ctx.config.negative_ttl, ctx.config.negative_ttl);
+}
+
+}  // namespace dnsd::dns

@@ -1,0 +1,188 @@
+// DNS wire format as dnsd needs it: the header, one question, the EDNS(0) OPT record of
+// a query, domain names as lower-case wire labels, and a Writer that builds a response
+// into a caller-owned buffer with name compression and whole-record rollback.
+//
+// Everything here is a plain value or works on spans the caller owns; nothing allocates.
+// Input is hostile: every length is checked before it is read.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace dnsd::dns {
+
+inline constexpr uint16_t kTypeA = 1;
+inline constexpr uint16_t kTypeNs = 2;
+inline constexpr uint16_t kTypeCname = 5;
+inline constexpr uint16_t kTypeSoa = 6;
+inline constexpr uint16_t kTypeTxt = 16;
+inline constexpr uint16_t kTypeAaaa = 28;
+inline constexpr uint16_t kTypeSrv = 33;
+inline constexpr uint16_t kTypeOpt = 41;
+inline constexpr uint16_t kTypeIxfr = 251;
+inline constexpr uint16_t kTypeAxfr = 252;
+inline constexpr uint16_t kTypeAny = 255;
+
+inline constexpr uint16_t kClassIn = 1;
+inline constexpr uint16_t kClassCh = 3;
+
+inline constexpr uint8_t kRcodeNoError = 0;
+inline constexpr uint8_t kRcodeFormErr = 1;
+inline constexpr uint8_t kRcodeServFail = 2;
+inline constexpr uint8_t kRcodeNxDomain = 3;
+inline constexpr uint8_t kRcodeNotImp = 4;
+inline constexpr uint8_t kRcodeRefused = 5;
+inline constexpr uint8_t kRcodeBadVers = 16;  // extended: upper 8 bits go in the OPT TTL
+
+inline constexpr size_t kHeaderSize = 12;
+inline constexpr size_t kMaxNameWire = 255;    // RFC 1035 2.3.4, root byte included
+inline constexpr size_t kMaxLabel = 63;
+inline constexpr size_t kOptRecordSize = 11;   // root owner + 10 fixed bytes, no options
+inline constexpr size_t kMinUdpSize = 512;
+inline constexpr uint16_t kMaxPointerTarget = 0x3FFF;
+
+struct Header {
+  uint16_t id = 0;
+  uint16_t flags = 0;
+  uint16_t qdcount = 0;
+  uint16_t ancount = 0;
+  uint16_t nscount = 0;
+  uint16_t arcount = 0;
+
+  bool qr() const { return (flags & 0x8000) != 0; }
+  uint8_t opcode() const { return static_cast<uint8_t>((flags >> 11) & 0xF); }
+  bool rd() const { return (flags & 0x0100) != 0; }
+  bool cd() const { return (flags & 0x0010) != 0; }
+};
+
+// Reads the 12-byte header; nullopt when the packet is shorter.
+std::optional<Header> ParseHeader(std::span<const uint8_t> packet);
+
+// A domain name: lower-case, uncompressed wire form plus the offset of every label.
+// Fixed size (no heap); label(0) is the leftmost label.
+class Name {
+ public:
+  Name() { wire_[0] = 0; }
+
+  // Appends a label on the right (before the root). False, and unchanged, when the label
+  // is empty or longer than 63 bytes or the name would exceed 255 bytes. Lower-cases.
+  bool Append(std::string_view label);
+  // Appends every label of other.
+  bool AppendName(const Name& other);
+
+  // "a.b.c." or "a.b.c" (no escapes; "." is the root). nullopt when invalid.
+  static std::optional<Name> FromText(std::string_view text);
+  // An uncompressed wire name at the start of data (e.g. rdata of CNAME/SRV from a zone).
+  static std::optional<Name> FromWire(std::span<const uint8_t> data);
+
+  size_t label_count() const { return count_; }
+  std::string_view label(size_t i) const {
+    return {reinterpret_cast<const char*>(&wire_[offsets_[i] + 1]), wire_[offsets_[i]]};
+  }
+  // Byte offset of label i within wire(); label_offset(label_count()) is the root byte.
+  size_t label_offset(size_t i) const { return i < count_ ? offsets_[i] : size_ - 1; }
+  std::span<const uint8_t> wire() const { return {wire_.data(), size_}; }
+  size_t wire_size() const { return size_; }
+
+  // True when this name is suffix or below it; sets *labels_above to the number of
+  // labels to the left of suffix.
+  bool IsAtOrBelow(const Name& suffix, size_t* labels_above = nullptr) const;
+  friend bool operator==(const Name& a, const Name& b);
+
+ private:
+  std::array<uint8_t, kMaxNameWire> wire_{};
+  std::array<uint8_t, 128> offsets_{};
+  size_t size_ = 1;  // root byte included
+  size_t count_ = 0;
+};
+
+// Presentation form for lookups in zones::ZoneSet ("db.internal.example."), escaping as
+// ldns does ("\." inside a label, "\DDD" for non-printable bytes).
+struct NameText {
+  std::array<char, kMaxNameWire * 4 + 1> buf;
+  size_t size = 0;
+  std::string_view view() const { return {buf.data(), size}; }
+};
+void ToText(const Name& name, NameText& out);
+
+struct Question {
+  Name name;               // lower-case, for lookups
+  size_t name_begin = kHeaderSize;  // the client's bytes of the name, echoed verbatim
+  size_t end = 0;          // offset just past QTYPE/QCLASS
+  uint16_t qtype = 0;
+  uint16_t qclass = 0;
+};
+
+// Parses the one question at offset 12. False (FORMERR) on any length overrun, a label
+// over 63 bytes, a name over 255 bytes, or a compression pointer / extended label type.
+bool ParseQuestion(std::span<const uint8_t> packet, Question& q);
+
+struct Edns {
+  bool present = false;
+  uint16_t udp_size = 0;  // as sent by the client
+  uint8_t version = 0;
+};
+
+// Walks the answer, authority and additional sections after the question (ending at
+// `offset`) and extracts the OPT record. False (FORMERR) when a record overruns the
+// packet, an OPT's owner is not the root, there are two OPTs, or its options overrun.
+// Unknown options are ignored.
+bool ParseRecords(std::span<const uint8_t> packet, const Header& header, size_t offset,
+                  Edns& edns);
+
+// Builds a message into buf[0, limit). Every write is checked: a write that does not fit
+// (within limit - reserve) sets overflow() and writes nothing; callers Save() before a
+// record and Rewind() when it overflowed, so only whole records are kept. reserve holds
+// room back for records that must come later (glue, the OPT record).
+class Writer {
+ public:
+  struct Mark {
+    size_t pos;
+    size_t names;
+  };
+
+  Writer(std::span<uint8_t> buf, size_t limit);
+
+  size_t pos() const { return pos_; }
+  bool overflow() const { return overflow_; }
+  Mark Save() const { return {pos_, name_count_}; }
+  void Rewind(Mark m);
+
+  // Holds n bytes back. False (and nothing reserved) when that leaves no room for what
+  // is already written.
+  bool TryReserve(size_t n);
+  void Release(size_t n) { reserve_ = n > reserve_ ? 0 : reserve_ - n; }
+
+  void U8(uint8_t v);
+  void U16(uint16_t v);
+  void U32(uint32_t v);
+  void Bytes(std::span<const uint8_t> bytes);
+  void Bytes(std::string_view bytes);
+  void SetU16(size_t at, uint16_t v);  // overwrite already written bytes
+
+  // Writes name, pointing at an earlier occurrence of its longest known suffix.
+  void WriteName(const Name& name);
+  void WriteNameUncompressed(const Name& name);
+  void Pointer(size_t target);
+  // Makes the name whose wire form starts at `at` (already written) a compression target.
+  void AddCompressionTarget(size_t at, const Name& name);
+
+ private:
+  bool Room(size_t n);
+  bool MatchesAt(size_t at, const uint8_t* suffix) const;
+  void Remember(size_t at);
+
+  std::span<uint8_t> buf_;
+  size_t limit_;
+  size_t pos_ = 0;
+  size_t reserve_ = 0;
+  bool overflow_ = false;
+  std::array<uint16_t, 64> names_{};  // offsets of label sequences in the message
+  size_t name_count_ = 0;
+};
+
+}  // namespace dnsd::dns

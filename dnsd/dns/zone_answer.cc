@@ -1,0 +1,102 @@
+// Answers from static zones (SPEC §6): records copied from the zone's wire rdata.
+#include <algorithm>
+
+#include "dnsd/dns/response.h"
+
+namespace dnsd::dns {
+namespace {
+
+bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner, size_t* n) {
+  for (const std::vector<uint8_t>& rdata : set.rdata) {
+    if (!ctx.response.AddRaw(owner, set.type, set.ttl, rdata)) {
+      ctx.omitted = true;
+      return false;
+    }
+    ++*n;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
+                   const Owner& owner, bool skip_soa_ns) {
+  size_t n = 0;
+  auto skipped = [skip_soa_ns](uint16_t type) {
+    return skip_soa_ns && (type == kTypeSoa || type == kTypeNs);
+  };
+  if (qtype != kTypeAny) {
+    const zones::RRset* set = node.Find(qtype);
+    if (set != nullptr && !skipped(qtype)) WriteRRset(ctx, *set, owner, &n);
+    return n;
+  }
+  // RFC 8482: ANY gets the addresses, or else one RRset, never everything.
+  bool found = false;
+  for (uint16_t type : {kTypeA, kTypeAaaa}) {
+    if (const zones::RRset* set = node.Find(type)) {
+      found = true;
+      if (!WriteRRset(ctx, *set, owner, &n)) return n;
+    }
+  }
+  if (found) return n;
+  for (const zones::RRset& set : node.rrsets) {
+    if (skipped(set.type)) continue;
+    WriteRRset(ctx, set, owner, &n);
+    break;
+  }
+  return n;
+}
+
+std::optional<Name> WriteStaticCname(QueryContext& ctx, const zones::Node& node,
+                                     const Owner& owner) {
+  const zones::RRset* set = node.Find(kTypeCname);
+  if (set == nullptr || set->rdata.empty()) return std::nullopt;
+  if (!ctx.response.AddRaw(owner, kTypeCname, set->ttl, set->rdata.front())) {
+    ctx.omitted = true;
+    return std::nullopt;
+  }
+  return Name::FromWire(set->rdata.front());
+}
+
+StepResult AnswerInZone(QueryContext& ctx, const zones::Zone& zone, const Name& name,
+                        const Owner& owner) {
+  StepResult result;
+  result.kind = StepResult::Kind::kAnswered;
+  result.soa_zone = &zone;
+  NameText text;
+  ToText(name, text);
+  const zones::LookupResult found = zone.Lookup(text.view());
+  result.exists = found.kind != zones::LookupKind::kNxDomain;
+  if (found.kind != zones::LookupKind::kFound) return result;
+
+  const uint16_t qtype = ctx.question.qtype;
+  Response& r = ctx.response;
+  const size_t before = r.count(Section::kAnswer);
+  WriteStatic(ctx, *found.node, qtype, owner, false);
+  // A generated SOA may live outside the apex node's record list.
+  const zones::RRset* soa = zone.soa();
+  if (qtype == kTypeSoa && r.count(Section::kAnswer) == before && found.node->Find(kTypeSoa) == nullptr &&
+      text.view() == zone.origin() && soa != nullptr && !soa->rdata.empty()) {
+    if (!r.AddRaw(owner, kTypeSoa, soa->ttl, soa->rdata.front())) ctx.omitted = true;
+  }
+  if (r.count(Section::kAnswer) == before && qtype != kTypeCname) {
+    result.cname = WriteStaticCname(ctx, *found.node, owner);
+  }
+  result.answers = r.count(Section::kAnswer) - before;
+  return result;
+}
+
+bool WriteZoneSoa(QueryContext& ctx, const zones::Zone& zone) {
+  const zones::RRset* soa = zone.soa();
+  if (soa == nullptr || soa->rdata.empty()) return false;
+  const std::vector<uint8_t>& rdata = soa->rdata.front();
+  const std::optional<Name> apex = Name::FromText(zone.origin());
+  if (!apex || rdata.size() < 20) return false;
+  // RFC 2308 §5: a negative answer's SOA TTL is min(SOA TTL, SOA minimum).
+  const size_t m = rdata.size() - 4;
+  const uint32_t minimum = (uint32_t{rdata[m]} << 24) | (uint32_t{rdata[m + 1]} << 16) |
+                           (uint32_t{rdata[m + 2]} << 8) | rdata[m + 3];
+  return ctx.response.AddRaw(Owner::Of(*apex), kTypeSoa, std::min(soa->ttl, minimum), rdata);
+}
+
+}  // namespace dnsd::dns

@@ -1,0 +1,46 @@
+// Internal to dnsd/http: the endpoint handlers Route() dispatches to, and the helpers
+// that build JSON responses. Same contract as Route (registry thread, no sockets).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "dnsd/http/router.h"
+#include "registry/registry.h"
+
+namespace dnsd::http::internal {
+
+using Json = nlohmann::json;
+
+int HttpStatusOf(registry::ErrorCode code);
+std::string DumpJson(const Json& value);  // compact, invalid UTF-8 replaced, "\n" appended
+HttpResponse JsonResponse(int status, const Json& body, uint64_t index);
+HttpResponse ErrorResponse(int status, std::string_view message, std::string_view field,
+                           uint64_t index);
+HttpResponse ErrorResponse(const registry::Error& error, uint64_t index);
+
+// Writes (PUT/DELETE); svc and id are valid DNS labels, not yet lower-cased.
+HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, std::string_view id,
+                            registry::Registry& registry);
+HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc,
+                             std::string_view id, registry::Registry& registry);
+HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc,
+                             std::string_view id, registry::Registry& registry);
+HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
+                              registry::Registry& registry);
+
+// Reads (GET/HEAD).
+HttpResponse HandleListServices(const registry::Registry& registry, const RouterOptions& options);
+HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
+                              const registry::Registry& registry, const RouterOptions& options);
+HttpResponse HandleStatus(const registry::Registry& registry, const RouterOptions& options);
+HttpResponse HandleHealthz(const registry::Registry& registry);
+HttpResponse HandleReadyz(const registry::Registry& registry, const RouterOptions& options);
+HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptions& options);
+
+// "healthy" as the API counts it: passing, plus warning when include_warning is set.
+bool IsHealthy(registry::Health health, bool include_warning);
+
+}  // namespace dnsd::http::internal

@@ -1,0 +1,185 @@
+// The reading endpoints: service lists, one service (with blocking queries), status,
+// health, readiness and metrics.
+#include <algorithm>
+#include <charconv>
+
+#include "dnsd/http/duration.h"
+#include "dnsd/http/handlers.h"
+#include "dnsd/http/http_metrics.h"
+
+namespace dnsd::http {
+namespace internal {
+namespace {
+
+constexpr const char* kServiceRoute = "/v1/services/{svc}";
+
+// Whole seconds as an integer, anything finer as a fraction (1.5).
+Json Seconds(registry::Duration d) {
+  if (d.count() % 1000 == 0) return Json(d.count() / 1000);
+  return Json(ToSeconds(d));
+}
+
+Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
+  Json lease_remaining = nullptr;
+  if (in.lease_deadline) lease_remaining = ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
+  return Json{
+      {"service", in.service},
+      {"id", in.id},
+      {"address", in.address.ToString()},
+      {"port", in.port},
+      {"proto", std::string(registry::ProtoName(in.proto))},
+      {"tags", in.tags},
+      {"meta", in.meta},
+      {"weight", in.weight},
+      {"priority", in.priority},
+      {"ttl", Seconds(in.ttl)},
+      {"deregister_after", Seconds(in.deregister_after)},
+      {"dns_ttl", in.dns_ttl ? Json(*in.dns_ttl) : Json(nullptr)},
+      {"status", std::string(registry::HealthName(in.health))},
+      {"note", in.note},
+      {"lease_remaining", lease_remaining},
+      {"protected", in.is_protected},
+      {"index", in.index},
+  };
+}
+
+struct ServiceQuery {
+  bool healthy_only = false;
+  std::optional<uint64_t> index;
+  std::optional<registry::Duration> wait;
+};
+
+bool ParseUint(std::string_view s, uint64_t& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+// Reads ?healthy, ?index and ?wait; other parameters are ignored, as Consul does.
+registry::Result<ServiceQuery> ParseServiceQuery(std::string_view query) {
+  ServiceQuery q;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value = eq == pair.npos ? std::string_view() : pair.substr(eq + 1);
+    if (key == "healthy") {
+      if (value.empty() || value == "1" || value == "true") {
+        q.healthy_only = true;
+      } else if (value == "0" || value == "false") {
+        q.healthy_only = false;
+      } else {
+        return registry::Invalid("healthy", "\"healthy\" must be 1, true, 0 or false");
+      }
+    } else if (key == "index") {
+      uint64_t n = 0;
+      if (!ParseUint(value, n)) return registry::Invalid("index", "\"index\" must be a non-negative integer");
+      q.index = n;
+    } else if (key == "wait") {
+      q.wait = ParseDuration(value);
+      if (!q.wait) return registry::Invalid("wait", "\"wait\" must be a duration such as \"30s\"");
+    }
+  }
+  return q;
+}
+
+uint64_t HealthyCount(uint64_t passing, uint64_t warning, bool include_warning) {
+  return passing + (include_warning ? warning : 0);
+}
+
+}  // namespace
+
+HttpResponse HandleListServices(const registry::Registry& registry, const RouterOptions& options) {
+  Json services = Json::array();
+  for (const registry::Registry::ServiceSummary& s : registry.Services()) {
+    services.push_back({{"name", s.name},
+                        {"instances", s.instances},
+                        {"healthy", HealthyCount(s.passing, s.warning, options.include_warning)}});
+  }
+  return JsonResponse(200, {{"index", registry.index()}, {"services", std::move(services)}},
+                      registry.index());
+}
+
+HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
+                              const registry::Registry& registry, const RouterOptions& options) {
+  std::string name = registry::ToLower(svc);
+  uint64_t current = registry.ServiceIndex(name);
+  registry::Result<ServiceQuery> q = ParseServiceQuery(request.query);
+  if (!q) return ErrorResponse(q.error(), current);
+  BlockingQuery block{name, q->healthy_only, q->index.value_or(0), {}};
+  if (q->index && current <= *q->index) {
+    registry::Duration wait = std::min(q->wait.value_or(options.default_wait), options.max_wait);
+    if (wait > registry::Duration(0)) {
+      block.deadline = options.clock->Now() + wait;
+      HttpResponse r;
+      r.index = current;
+      r.block = std::move(block);
+      return r;
+    }
+  }
+  return AnswerServiceQuery(block, registry, options);
+}
+
+HttpResponse HandleStatus(const registry::Registry& registry, const RouterOptions& options) {
+  registry::RegistryStats stats = registry.Stats();
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(options.clock->Now() - options.started);
+  Json body = {
+      {"version", options.version},
+      {"uptime_seconds", std::max<int64_t>(uptime.count(), 0)},
+      {"index", registry.index()},
+      {"services", stats.services},
+      {"instances", stats.instances},
+      {"healthy", HealthyCount(stats.passing, stats.warning, options.include_warning)},
+      {"self_preservation",
+       {{"enabled", stats.self_preservation_enabled},
+        {"active", stats.self_preservation_active},
+        {"held_back", stats.held_back}}},
+      {"listeners", {{"dns", options.dns_listeners}, {"http", options.http_listeners}}},
+  };
+  return JsonResponse(200, body, registry.index());
+}
+
+HttpResponse HandleHealthz(const registry::Registry& registry) {
+  return JsonResponse(200, {{"status", "ok"}}, registry.index());
+}
+
+HttpResponse HandleReadyz(const registry::Registry& registry, const RouterOptions& options) {
+  bool loaded = registry.view().Load()->loaded();
+  if (options.ready && loaded) return JsonResponse(200, {{"ready", true}}, registry.index());
+  std::string why = !loaded ? "the registry is not loaded yet" : "the listeners are not up yet";
+  return JsonResponse(503, {{"ready", false}, {"error", why}}, registry.index());
+}
+
+HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptions& options) {
+  HttpResponse r;
+  if (options.http_metrics) {
+    options.http_metrics->Render(r.body);
+  } else {
+    metrics::HttpMetrics().Render(r.body);
+  }
+  RenderRegistryMetrics(registry.Stats(), registry.index(), r.body);
+  if (options.render_metrics) options.render_metrics(r.body);
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.index = registry.index();
+  return r;
+}
+
+}  // namespace internal
+
+HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Registry& registry,
+                                const RouterOptions& options) {
+  registry::TimePoint now = options.clock->Now();
+  internal::Json instances = internal::Json::array();
+  for (const registry::Instance* in : registry.Instances(query.service)) {
+    if (query.healthy_only && !internal::IsHealthy(in->health, options.include_warning)) continue;
+    instances.push_back(internal::InstanceJson(*in, now));
+  }
+  uint64_t index = registry.ServiceIndex(query.service);
+  HttpResponse r = internal::JsonResponse(
+      200, {{"name", query.service}, {"index", index}, {"instances", std::move(instances)}}, index);
+  r.route = internal::kServiceRoute;
+  return r;
+}
+
+}  // namespace dnsd::http

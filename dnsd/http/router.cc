@@ -1,0 +1,217 @@
+// Route(): path matching, method and token checks, then dispatch to a handler. The order
+// of checks is fixed: unknown path 404, wrong method 405, body too large 413, token
+// 401/403, then the handler's own validation (400/409) and the registry's answer.
+#include "dnsd/http/router.h"
+
+#include <array>
+#include <span>
+#include <string_view>
+
+#include "dnsd/http/handlers.h"
+
+namespace dnsd::http {
+namespace {
+
+using internal::ErrorResponse;
+
+enum class Endpoint {
+  kInstance, kHeartbeat, kStatusChange, kServices, kService, kApiStatus, kHealthz, kReadyz,
+  kMetrics,
+};
+
+struct Match {
+  Endpoint endpoint;
+  const char* route;  // template, also the metrics label
+  const char* allow;  // Allow header for 405
+  std::string svc{};  // percent-decoded path parameters
+  std::string id{};
+};
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX; a malformed escape is kept as is (and then fails label validation).
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// Splits "/a/b/c" into {"a","b","c"}; at most 7 segments are of interest.
+std::optional<std::vector<std::string>> Segments(std::string_view path) {
+  if (path.empty() || path[0] != '/') return std::nullopt;
+  std::vector<std::string> out;
+  path.remove_prefix(1);
+  while (true) {
+    size_t slash = path.find('/');
+    out.push_back(PercentDecode(path.substr(0, slash)));
+    if (out.size() > 7) return std::nullopt;
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+constexpr const char* kGetAllow = "GET, HEAD";
+
+std::optional<Match> MatchPath(std::string_view path) {
+  std::optional<std::vector<std::string>> seg = Segments(path);
+  if (!seg) return std::nullopt;
+  const std::vector<std::string>& s = *seg;
+  for (const std::string& part : s) {
+    if (part.empty()) return std::nullopt;  // "//" or a trailing slash
+  }
+  size_t n = s.size();
+  if (n == 1 && s[0] == "healthz") return Match{Endpoint::kHealthz, "/healthz", kGetAllow};
+  if (n == 1 && s[0] == "readyz") return Match{Endpoint::kReadyz, "/readyz", kGetAllow};
+  if (n == 1 && s[0] == "metrics") return Match{Endpoint::kMetrics, "/metrics", kGetAllow};
+  if (n < 2 || s[0] != "v1") return std::nullopt;
+  if (n == 2 && s[1] == "status") return Match{Endpoint::kApiStatus, "/v1/status", kGetAllow};
+  if (s[1] != "services") return std::nullopt;
+  if (n == 2) return Match{Endpoint::kServices, "/v1/services", kGetAllow};
+  if (n == 3) return Match{Endpoint::kService, "/v1/services/{svc}", kGetAllow, s[2]};
+  if (n < 5 || s[3] != "instances") return std::nullopt;
+  if (n == 5) {
+    return Match{Endpoint::kInstance, "/v1/services/{svc}/instances/{id}", "PUT, DELETE", s[2], s[4]};
+  }
+  if (n == 6 && s[5] == "heartbeat") {
+    return Match{Endpoint::kHeartbeat, "/v1/services/{svc}/instances/{id}/heartbeat", "PUT", s[2], s[4]};
+  }
+  if (n == 6 && s[5] == "status") {
+    return Match{Endpoint::kStatusChange, "/v1/services/{svc}/instances/{id}/status", "PUT", s[2], s[4]};
+  }
+  return std::nullopt;
+}
+
+bool HasPathParameters(Endpoint e) {
+  return e == Endpoint::kInstance || e == Endpoint::kHeartbeat || e == Endpoint::kStatusChange ||
+         e == Endpoint::kService;
+}
+
+bool MethodAllowed(const Match& m, std::string_view method) {
+  switch (m.endpoint) {
+    case Endpoint::kInstance: return method == "PUT" || method == "DELETE";
+    case Endpoint::kHeartbeat:
+    case Endpoint::kStatusChange: return method == "PUT";
+    default: return method == "GET" || method == "HEAD";
+  }
+}
+
+// Compares without an early exit, so the time taken does not reveal a matching prefix.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// nullopt when the request may write; otherwise the 401/403 response.
+std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
+                                       uint64_t index) {
+  if (options.tokens.empty()) return std::nullopt;
+  if (!request.authorization) {
+    HttpResponse r = ErrorResponse(401, "this endpoint needs Authorization: Bearer <token>",
+                                   "Authorization", index);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  std::string_view value = *request.authorization;
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() < kScheme.size() || registry::ToLower(value.substr(0, kScheme.size())) != kScheme) {
+    HttpResponse r = ErrorResponse(401, "Authorization must use the Bearer scheme", "Authorization", index);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  value.remove_prefix(kScheme.size());
+  bool ok = false;
+  for (const std::string& token : options.tokens) {
+    ok |= !token.empty() && ConstantTimeEquals(value, token);
+  }
+  if (ok) return std::nullopt;
+  return ErrorResponse(403, "the token is not valid", "Authorization", index);
+}
+
+// Path parameters must be DNS labels (SPEC §3); checked before any registry call.
+std::optional<HttpResponse> CheckLabels(const Match& m, uint64_t index) {
+  if (!registry::IsDnsLabel(m.svc)) {
+    return ErrorResponse(400, "service name must be a DNS label (letters, digits, hyphen; 1-63)",
+                         "service", index);
+  }
+  if (m.endpoint != Endpoint::kService && !registry::IsDnsLabel(m.id)) {
+    return ErrorResponse(400, "instance id must be a DNS label (letters, digits, hyphen; 1-63)",
+                         "id", index);
+  }
+  return std::nullopt;
+}
+
+HttpResponse Dispatch(const Match& m, const HttpRequest& request, registry::Registry& registry,
+                      const RouterOptions& options) {
+  switch (m.endpoint) {
+    case Endpoint::kInstance:
+      return request.method == "PUT" ? internal::HandleRegister(request, m.svc, m.id, registry)
+                                     : internal::HandleDeregister(m.svc, m.id, registry);
+    case Endpoint::kHeartbeat: return internal::HandleHeartbeat(request, m.svc, m.id, registry);
+    case Endpoint::kStatusChange: return internal::HandleSetStatus(request, m.svc, m.id, registry);
+    case Endpoint::kServices: return internal::HandleListServices(registry, options);
+    case Endpoint::kService: return internal::HandleGetService(request, m.svc, registry, options);
+    case Endpoint::kApiStatus: return internal::HandleStatus(registry, options);
+    case Endpoint::kHealthz: return internal::HandleHealthz(registry);
+    case Endpoint::kReadyz: return internal::HandleReadyz(registry, options);
+    case Endpoint::kMetrics: return internal::HandleMetrics(registry, options);
+  }
+  return ErrorResponse(404, "not found", "", registry.index());
+}
+
+HttpResponse Checked(const Match& m, const HttpRequest& request, registry::Registry& registry,
+                     const RouterOptions& options) {
+  // Errors on /v1/services/{svc} carry the service's index like its answers do.
+  uint64_t index = m.endpoint == Endpoint::kService && registry::IsDnsLabel(m.svc)
+                       ? registry.ServiceIndex(registry::ToLower(m.svc))
+                       : registry.index();
+  if (!MethodAllowed(m, request.method)) {
+    HttpResponse r = ErrorResponse(405, "method " + request.method + " is not allowed here; use " + m.allow,
+                                   "", index);
+    r.headers.emplace_back("Allow", m.allow);
+    return r;
+  }
+  bool too_large = request.body.size() > options.max_body ||
+                   (request.content_length && *request.content_length > options.max_body);
+  if (too_large) {
+    return ErrorResponse(413, "request body is larger than " + std::to_string(options.max_body) + " bytes",
+                         "", index);
+  }
+  bool write = request.method == "PUT" || request.method == "DELETE";
+  if (write) {
+    if (std::optional<HttpResponse> denied = CheckToken(request, options, index)) return *denied;
+  }
+  if (HasPathParameters(m.endpoint)) {
+    if (std::optional<HttpResponse> bad = CheckLabels(m, index)) return *bad;
+  }
+  return Dispatch(m, request, registry, options);
+}
+
+}  // namespace
+
+HttpResponse Route(const HttpRequest& request, registry::Registry& registry,
+                   const RouterOptions& options) {
+  std::optional<Match> m = MatchPath(request.path);
+  HttpResponse response = m ? Checked(*m, request, registry, options)
+                            : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200), "",
+                                            registry.index());
+  response.route = m ? m->route : kUnmatchedRoute;
+  return response;
+}
+
+}  // namespace dnsd::http

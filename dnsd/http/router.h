@@ -1,0 +1,80 @@
+// The HTTP API of SPEC §4 as a pure function: Route(request, registry, options) ->
+// response. No sockets, no libuv: the h2o binding (http_server.cc) only moves bytes, and
+// tests call Route directly with a fake clock.
+//
+// Route runs on the registry's thread. After every successful mutation it calls
+// registry.Publish() before returning, so the change is in the next DNS answer. A request
+// that fails validation never changes the registry. A blocking query that must wait is
+// returned as a BlockingQuery instruction; the caller parks it and later answers it with
+// AnswerServiceQuery().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dnsd/metrics/metrics.h"
+#include "registry/clock.h"
+#include "registry/instance.h"
+#include "registry/registry.h"
+
+namespace dnsd::http {
+
+struct HttpRequest {
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // as sent, without the query string (percent-encoding kept)
+  std::string query;   // after '?', without it; empty when none
+  std::string body;
+  std::optional<std::string> authorization;   // Authorization header value
+  std::optional<uint64_t> content_length;     // Content-Length header, when sent
+  std::optional<registry::IpAddress> peer;    // default "address" of a registration
+};
+
+// A GET /v1/services/{svc} that waits until the service's index exceeds `index`.
+struct BlockingQuery {
+  std::string service;  // lower-case
+  bool healthy_only = false;
+  uint64_t index = 0;
+  registry::TimePoint deadline;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;  // JSON text (Prometheus text for /metrics)
+  std::string content_type = "application/json";
+  uint64_t index = 0;  // X-Dnsd-Index
+  std::string route;   // route template for metrics, e.g. "/v1/services/{svc}"
+  std::vector<std::pair<std::string, std::string>> headers;  // Allow, WWW-Authenticate
+  std::optional<BlockingQuery> block;  // set: park the request, do not answer yet
+};
+
+struct RouterOptions {
+  const registry::Clock* clock = nullptr;  // required; the registry's time base
+  std::vector<std::string> tokens;         // empty: writes need no token
+  uint64_t max_body = 65536;
+  bool include_warning = false;            // "healthy" counts warning too
+  std::string version;
+  registry::TimePoint started{};           // for uptime_seconds
+  std::vector<std::string> dns_listeners;
+  std::vector<std::string> http_listeners;
+  bool ready = false;                      // /readyz (also needs the registry loaded)
+  registry::Duration default_wait = std::chrono::minutes(5);
+  registry::Duration max_wait = std::chrono::minutes(10);
+  const metrics::HttpMetrics* http_metrics = nullptr;  // rendered into /metrics when set
+  std::function<void(std::string&)> render_metrics;    // appends more families
+};
+
+HttpResponse Route(const HttpRequest& request, registry::Registry& registry,
+                   const RouterOptions& options);
+
+// The current state of a service for a parked (woken or timed-out) blocking query.
+HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Registry& registry,
+                                const RouterOptions& options);
+
+// Route template used for metrics when no route matched.
+inline constexpr const char* kUnmatchedRoute = "other";
+
+}  // namespace dnsd::http

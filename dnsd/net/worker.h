@@ -1,0 +1,117 @@
+// Worker: one DNS worker thread with its own libuv loop, its own UDP sockets and TCP
+// listeners (SO_REUSEPORT siblings of the other workers'), its own readers of the
+// published registry view and zones, random generator, metrics, answer buffer and
+// Forwarder. Queries are answered by dns::Answer on this thread; nothing is shared
+// with other workers except read-only configuration and the TCP connection count.
+//
+// Thread: constructed, given sockets and started by the control thread; after Start()
+// only the worker thread touches it, until Stop() (any thread) ends and joins it.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "dnsd/dns/answer.h"
+#include "dnsd/forward/forwarder.h"
+#include "dnsd/metrics/metrics.h"
+#include "dnsd/net/uv_handle.h"
+#include "registry/published.h"
+#include "registry/snapshot.h"
+#include "zones/zone.h"
+
+namespace dnsd::net {
+
+class TcpConnection;
+
+// What every worker reads; owned by the DnsServer and outliving its workers.
+struct WorkerContext {
+  const registry::Published<registry::RegistryView>* registry = nullptr;
+  const registry::Published<zones::ZoneSet>* zones = nullptr;
+  dns::AnswerConfig answer;
+  forward::ForwarderOptions forward;  // no upstreams: no forwarder
+  std::chrono::milliseconds tcp_idle_timeout{10000};
+  uint32_t tcp_max_connections = 1024;
+  std::atomic<uint32_t> tcp_connections{0};  // over all workers
+};
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+class Worker {
+ public:
+  // Initialises the loop; check ok() / error() afterwards.
+  Worker(size_t index, WorkerContext& context);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  // Control thread, before Start(). Take ownership of a bound socket fd (closed on
+  // failure too); return a libuv status.
+  int AddUdpSocket(int fd);
+  int AddTcpListener(int fd);
+  void Start();
+  void Stop();  // any thread but the worker's; idempotent; joins
+  const metrics::DnsMetrics& metrics() const { return metrics_; }
+
+  // Used by TcpConnection (worker thread).
+  uv_loop_t* loop() { return &loop_; }
+  WorkerContext& context() { return context_; }
+  // Answers one query into the answer buffer and records metrics, except for kForward.
+  dns::AnswerResult Process(std::span<const uint8_t> query, dns::Transport transport,
+                            SteadyTime start);
+  std::span<const uint8_t> answer(size_t size) const { return {out_.data(), size}; }
+  // Sends query upstream (or answers SERVFAIL when forwarding is not possible); done
+  // gets the response (empty: send nothing) and metrics are recorded before it runs.
+  void Forward(std::span<const uint8_t> query, forward::Protocol protocol, uint16_t qtype,
+               SteadyTime start, forward::Forwarder::Done done);
+  TcpConnection* FindConnection(uint64_t id);
+  void Reap(uint64_t id);  // destroys a closed connection
+  std::span<uint8_t> tcp_read_buffer() { return tcp_read_buffer_; }
+
+ private:
+  static void OnStop(uv_async_t* handle);
+  static void OnUdpAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
+                        const sockaddr* addr, unsigned flags);
+  static void OnConnection(uv_stream_t* server, int status);
+  void HandleUdp(uv_udp_t* socket, std::span<const uint8_t> query, const sockaddr* from);
+  void Accept(uv_stream_t* server);
+  void CloseAll();
+  void RecordForwarded(uint16_t qtype, std::span<const uint8_t> response, SteadyTime start);
+
+  size_t index_;
+  WorkerContext& context_;
+  std::string error_;
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  UvHandle<uv_async_t> stop_;
+  std::vector<UvHandle<uv_udp_t>> udp_;
+  std::vector<UvHandle<uv_tcp_t>> listeners_;
+  std::unordered_map<uint64_t, std::unique_ptr<TcpConnection>> connections_;
+  uint64_t next_connection_id_ = 1;
+  std::unique_ptr<forward::Forwarder> forwarder_;
+
+  registry::Published<registry::RegistryView>::Reader registry_reader_;
+  registry::Published<zones::ZoneSet>::Reader zones_reader_;
+  std::minstd_rand rng_;
+  metrics::DnsMetrics metrics_;
+  std::vector<uint8_t> out_;               // dns::kMaxMessage
+  std::vector<uint8_t> udp_recv_buffer_;   // room for a recvmmsg batch
+  std::vector<uint8_t> tcp_read_buffer_;
+  std::thread thread_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace dnsd::net

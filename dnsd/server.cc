@@ -1,0 +1,305 @@
+#include "dnsd/server.h"
+
+#include <ares.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "dnsd/dns/answer.h"
+#include "dnsd/forward/upstreams.h"
+#include "dnsd/http/http_server.h"
+#include "dnsd/metrics/metrics.h"
+#include "dnsd/net/dns_server.h"
+
+#ifndef DNSD_VERSION
+#define DNSD_VERSION "dev"
+#endif
+
+namespace dnsd {
+namespace {
+
+// Shutdown must finish within SPEC's 5 s even when a peer holds a connection open.
+constexpr uint64_t kShutdownGraceMs = 4000;
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += ",";
+    out += p;
+  }
+  return out;
+}
+
+std::vector<forward::Upstream> OwnListeners(const config::Config& config) {
+  std::vector<forward::Upstream> own;
+  for (const config::ListenAddress& l : config.dns.listen) {
+    if (auto u = forward::ParseUpstream(l.host, l.port)) own.push_back(*u);
+  }
+  return own;
+}
+
+forward::UpstreamList Upstreams(const config::Config& config) {
+  return forward::ResolveUpstreams(config.dns.upstreams, OwnListeners(config));
+}
+
+zones::LoadResult LoadZones(const config::Config& config) {
+  return zones::LoadZoneDir(config.zones.dir, config.dns.domain, !config.zones_dir_explicit);
+}
+
+registry::RegistryConfig RegistryConfigFrom(const config::Config& config) {
+  registry::RegistryConfig r;
+  r.deregister_after = config.registry.deregister_after;
+  r.max_instances = config.registry.max_instances;
+  const config::SelfPreservation& sp = config.registry.self_preservation;
+  r.self_preservation.enabled = sp.enabled;
+  r.self_preservation.threshold = sp.threshold;
+  r.self_preservation.window = sp.window;
+  r.self_preservation.min_instances = sp.min_instances;
+  return r;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "dnsd";
+  return name;
+}
+
+dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
+  dns::AnswerConfig a;
+  a.domain = config.dns.domain;
+  a.ttl = config.dns.ttl;
+  a.negative_ttl = config.dns.negative_ttl;
+  a.max_udp_size = static_cast<uint16_t>(std::min<uint32_t>(config.dns.max_udp_size, 65535));
+  a.udp_answer_limit = config.dns.udp_answer_limit;
+  a.include_warning = config.dns.include_warning;
+  a.chaos = config.dns.chaos;
+  a.forwarding = !config.dns.upstreams.empty();
+  for (const std::string& text : config.dns.advertise) {
+    if (auto ip = registry::IpAddress::Parse(text)) a.advertise.push_back(*ip);
+  }
+  if (a.advertise.empty()) {
+    // Default: the first listen address that names a host (a wildcard names none).
+    for (const config::ListenAddress& l : config.dns.listen) {
+      auto ip = registry::IpAddress::Parse(l.host);
+      auto u = forward::ParseUpstream(l.host);
+      if (ip && u && !u->IsUnspecified()) {
+        a.advertise.push_back(*ip);
+        break;
+      }
+    }
+  }
+  a.version = std::string("dnsd ") + DNSD_VERSION;
+  a.server_id = HostName();
+  return a;
+}
+
+std::runtime_error StartupError(const std::string& what) { return std::runtime_error(what); }
+
+}  // namespace
+
+std::vector<std::string> CheckResources(const config::Config& config) {
+  std::vector<std::string> problems;
+  for (const zones::LoadError& e : LoadZones(config).errors) problems.push_back(e.ToString());
+  for (const std::string& e : Upstreams(config).errors) problems.push_back(e);
+  return problems;
+}
+
+Server::Server(config::Config config) : config_(std::move(config)) {
+  int rc = uv_loop_init(&loop_);
+  if (rc != 0) throw StartupError(std::string("uv_loop_init: ") + uv_strerror(rc));
+  loop_ready_ = true;
+  ares_library_init(ARES_LIB_INIT_ALL);
+}
+
+Server::~Server() {
+  CloseControlHandles();
+  if (dns_) dns_->Stop();
+  http_.reset();  // before the registry it observes
+  dns_.reset();   // before the publishers its workers read
+  registry_.reset();
+  zones_.reset();
+  if (loop_ready_) {
+    // Let close callbacks run; bounded, as a handle left open must not hang the exit.
+    for (int i = 0; i < 100 && uv_loop_alive(&loop_); ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+    if (uv_loop_close(&loop_) != 0) spdlog::warn("control loop closed with handles open");
+  }
+  ares_library_cleanup();
+}
+
+int Server::Run() {
+  zones::LoadResult loaded = LoadZones(config_);
+  if (!loaded.errors.empty()) {
+    std::string what = "zones:";
+    for (const zones::LoadError& e : loaded.errors) what += "\n  " + e.ToString();
+    throw StartupError(what);
+  }
+  zones_ = std::make_unique<registry::Published<zones::ZoneSet>>(loaded.zones);
+  registry_ = std::make_unique<registry::Registry>(clock_, RegistryConfigFrom(config_));
+  registry_->AddObserver(&event_logger_);
+
+  StartDns();
+  std::vector<std::string> http_listeners = StartHttp();
+  InstallHandles();
+
+  std::string line = "listening dns=" + Join(dns_listeners_) + " http=" + Join(http_listeners);
+  std::fputs((line + "\n").c_str(), stdout);
+  std::fflush(stdout);
+  http_->SetDnsListeners(dns_listeners_);
+  http_->SetReady(true);
+  spdlog::info("dnsd {} {}", DNSD_VERSION, line);
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  spdlog::info("stopped");
+  return 0;
+}
+
+void Server::StartDns() {
+  forward::UpstreamList upstreams = Upstreams(config_);
+  if (!upstreams.errors.empty()) throw StartupError(Join(upstreams.errors));
+  net::DnsServerOptions options;
+  options.listen = config_.dns.listen;
+  options.workers = config_.dns.workers;
+  options.answer = AnswerConfigFrom(config_);
+  options.upstreams = upstreams.upstreams;
+  options.upstream_timeout = config_.dns.upstream_timeout;
+  options.tcp_idle_timeout = config_.dns.tcp_idle_timeout;
+  options.tcp_max_connections = config_.dns.tcp_max_connections;
+  for (const forward::Upstream& u : upstreams.upstreams) {
+    spdlog::info("forwarding to upstream {}", u.ToString());
+  }
+  dns_ = std::make_unique<net::DnsServer>(std::move(options), registry_->view(), *zones_);
+  std::string error;
+  dns_listeners_ = dns_->Listen(error);
+  if (dns_listeners_.empty()) throw StartupError(error.empty() ? "no DNS listen address" : error);
+  dns_->Start();
+}
+
+std::vector<std::string> Server::StartHttp() {
+  http::HttpServerOptions options;
+  options.listen = config_.http.listen;
+  options.tokens = config_.http.tokens;
+  options.max_body = config_.http.max_body;
+  options.include_warning = config_.dns.include_warning;
+  options.version = DNSD_VERSION;
+  options.render_metrics = [this](std::string& out) {
+    if (!dns_) return;
+    std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();
+    metrics::RenderDns(workers, out);
+  };
+  http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, std::move(options));
+  std::string error;
+  std::vector<std::string> bound = http_->Listen(error);
+  if (bound.empty()) throw StartupError(error.empty() ? "no HTTP listen address" : error);
+  return bound;
+}
+
+void Server::InstallHandles() {
+  auto init = [this](auto& handle, auto fn) {
+    int rc = handle.Init([&](auto* h) { return fn(&loop_, h); });
+    if (rc != 0) throw StartupError(std::string("libuv: ") + uv_strerror(rc));
+    handle.get()->data = this;
+  };
+  init(tick_timer_, uv_timer_init);
+  init(check_, uv_check_init);
+  init(sigterm_, uv_signal_init);
+  init(sigint_, uv_signal_init);
+  init(sighup_, uv_signal_init);
+
+  // HTTP handlers publish their own changes; the check phase catches everything else
+  // and re-arms the lease timer after every loop iteration.
+  uv_check_start(check_.get(), [](uv_check_t* h) {
+    if (auto* self = static_cast<Server*>(h->data)) self->OnLoopIteration();
+  });
+  auto on_stop = [](uv_signal_t* h, int signum) {
+    if (auto* self = static_cast<Server*>(h->data)) {
+      self->BeginShutdown(signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+  };
+  uv_signal_start(sigterm_.get(), on_stop, SIGTERM);
+  uv_signal_start(sigint_.get(), on_stop, SIGINT);
+  uv_signal_start(sighup_.get(), [](uv_signal_t* h, int) {
+    if (auto* self = static_cast<Server*>(h->data)) self->ReloadZones();
+  }, SIGHUP);
+  ArmTickTimer();
+}
+
+void Server::OnLoopIteration() {
+  if (stopping_ || !registry_) return;
+  registry_->Publish();
+  ArmTickTimer();
+}
+
+void Server::ArmTickTimer() {
+  if (!tick_timer_) return;
+  std::optional<registry::TimePoint> next = registry_->NextDeadline();
+  if (next == armed_deadline_) return;
+  armed_deadline_ = next;
+  if (!next) {
+    uv_timer_stop(tick_timer_.get());
+    return;
+  }
+  registry::Duration wait = *next - clock_.Now();
+  uint64_t ms = wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0;
+  // A deadline that a Tick() left in place must not make the loop spin.
+  if (ms == 0 && next == last_fired_) ms = 1;
+  uv_update_time(&loop_);  // the timer counts from now, not from the iteration's start
+  uv_timer_start(tick_timer_.get(), [](uv_timer_t* h) {
+    auto* self = static_cast<Server*>(h->data);
+    if (self == nullptr) return;
+    self->last_fired_ = self->armed_deadline_;
+    self->armed_deadline_.reset();
+    self->registry_->Tick();
+    // Publish now: the check phase of this iteration may only come after a long poll.
+    self->registry_->Publish();
+    self->ArmTickTimer();
+  }, ms, 0);
+}
+
+void Server::ReloadZones() {
+  spdlog::info("SIGHUP: reloading zones from {}", config_.zones.dir);
+  zones::LoadResult loaded = LoadZones(config_);
+  if (!loaded.errors.empty()) {
+    for (const zones::LoadError& e : loaded.errors) spdlog::error("zone reload: {}", e.ToString());
+    spdlog::error("zone reload failed; still serving the previous zones");
+    return;
+  }
+  size_t count = loaded.zones->zones().size();
+  zones_->Publish(std::move(loaded.zones));
+  spdlog::info("zones reloaded: {} zone(s)", count);
+}
+
+void Server::BeginShutdown(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  spdlog::info("{}: shutting down", why);
+  if (http_) http_->SetReady(false);
+  if (dns_) dns_->Stop();  // joins the workers: no new DNS answers from here on
+  int rc = shutdown_guard_.Init([&](uv_timer_t* h) { return uv_timer_init(&loop_, h); });
+  if (rc == 0) {
+    shutdown_guard_.get()->data = this;
+    uv_timer_start(shutdown_guard_.get(), [](uv_timer_t* h) {
+      spdlog::warn("HTTP shutdown did not finish in time; exiting anyway");
+      uv_stop(h->loop);
+    }, kShutdownGraceMs, 0);
+    uv_unref(shutdown_guard_.handle());  // must not keep the loop alive by itself
+  }
+  if (http_) {
+    http_->Shutdown([this] { CloseControlHandles(); });
+  } else {
+    CloseControlHandles();
+  }
+}
+
+void Server::CloseControlHandles() {
+  tick_timer_.Reset();
+  check_.Reset();
+  sigterm_.Reset();
+  sigint_.Reset();
+  sighup_.Reset();
+  shutdown_guard_.Reset();
+}
+
+}  // namespace dnsd

@@ -1,0 +1,76 @@
+// Server: the composition root of the dnsd binary. It owns the control loop (main
+// thread) with the registry, the zones, the HTTP API, the registry timer and the signal
+// handlers, and the DNS workers (their own threads). Startup failures throw
+// std::runtime_error (main catches); after startup nothing throws.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnsd/config/config.h"
+#include "dnsd/logging.h"
+#include "dnsd/net/uv_handle.h"
+#include "registry/clock.h"
+#include "registry/published.h"
+#include "registry/registry.h"
+#include "zones/zone.h"
+
+namespace dnsd {
+
+namespace net {
+class DnsServer;
+}
+namespace http {
+class HttpServer;
+}
+
+// Problems that only show when resources are read (zone files, resolv.conf), for
+// --check-config and startup. Empty when all is well.
+std::vector<std::string> CheckResources(const config::Config& config);
+
+class Server {
+ public:
+  explicit Server(config::Config config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds DNS and HTTP, prints the startup line on stdout, serves until SIGTERM or
+  // SIGINT, and returns the exit code. Throws std::runtime_error when startup fails.
+  int Run();
+
+ private:
+  void StartDns();
+  std::vector<std::string> StartHttp();
+  void InstallHandles();
+  void OnLoopIteration();  // publish registry changes, re-arm the lease timer
+  void ArmTickTimer();
+  void ReloadZones();
+  void BeginShutdown(const char* why);
+  void CloseControlHandles();
+
+  config::Config config_;
+  uv_loop_t loop_{};
+  bool loop_ready_ = false;
+  registry::SteadyClock clock_;
+  std::unique_ptr<registry::Registry> registry_;
+  RegistryEventLogger event_logger_;
+  std::unique_ptr<registry::Published<zones::ZoneSet>> zones_;
+  std::unique_ptr<net::DnsServer> dns_;
+  std::unique_ptr<http::HttpServer> http_;
+  std::vector<std::string> dns_listeners_;
+
+  net::UvHandle<uv_timer_t> tick_timer_;
+  std::optional<registry::TimePoint> armed_deadline_;
+  std::optional<registry::TimePoint> last_fired_;
+  net::UvHandle<uv_check_t> check_;
+  net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
+  net::UvHandle<uv_timer_t> shutdown_guard_;
+  bool stopping_ = false;
+};
+
+}  // namespace dnsd
