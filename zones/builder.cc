@@ -46,8 +46,7 @@ struct PendingZone {
 bool CoexistsWithCname(uint16_t type) { return type == kTypeRrsig || type == kTypeNsec; }
 
 // Returns an error message when the record may not join its node, else "".
-std::string CheckRecord(const PendingZone& zone, const PendingNode& node,
-                        const RecordData& rec) {
+std::string CheckRecord(const PendingZone& zone, const PendingNode& node, const RecordData& rec) {
   if (rec.type == kTypeSoa && rec.owner != zone.origin) {
     return "SOA record at " + rec.owner + " is not at the zone origin " + zone.origin;
   }
@@ -113,14 +112,13 @@ RRset GeneratedSoa(const std::string& origin, uint32_t serial) {
 
 Zone Finish(PendingZone pending, std::string_view service_domain, uint32_t serial,
             const Where& where, std::vector<LoadError>& errors) {
-  bool in_service_domain =
-      !service_domain.empty() && IsAtOrBelow(pending.origin, service_domain);
+  bool in_service_domain = !service_domain.empty() && IsAtOrBelow(pending.origin, service_domain);
   PendingNode& apex = pending.nodes[pending.origin];
   if (!apex.Find(kTypeSoa) && !in_service_domain) {
     if (PendingRRset* cname = apex.Find(kTypeCname)) {
-      errors.push_back({cname->first.file, cname->first.line,
-                        "CNAME at the zone origin " + pending.origin +
-                            " (the zone needs an SOA there)"});
+      errors.push_back(
+          {cname->first.file, cname->first.line,
+           "CNAME at the zone origin " + pending.origin + " (the zone needs an SOA there)"});
     }
     apex.rrsets.insert(apex.rrsets.begin(), {GeneratedSoa(pending.origin, serial), where});
   }

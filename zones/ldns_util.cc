@@ -4,9 +4,7 @@
 
 namespace zones {
 
-bool IsMetaType(uint16_t type) {
-  return type == 0 || type == 41 || (type >= 249 && type <= 255);
-}
+bool IsMetaType(uint16_t type) { return type == 0 || type == 41 || (type >= 249 && type <= 255); }
 
 std::string LowerName(const ldns_rdf& name) {
   CharPtr text(ldns_rdf2str(&name));

@@ -46,8 +46,8 @@ LoadResult LoadZoneDir(const std::string& dir, std::string_view service_domain,
     if (allow_missing) {
       result.zones = std::make_shared<const ZoneSet>();
     } else {
-      result.errors.push_back({dir, 0, dir.empty() ? "no zones directory given"
-                                                   : "zones directory does not exist"});
+      result.errors.push_back(
+          {dir, 0, dir.empty() ? "no zones directory given" : "zones directory does not exist"});
     }
     return result;
   }
@@ -72,13 +72,12 @@ LoadResult LoadZoneDir(const std::string& dir, std::string_view service_domain,
       result.errors.push_back({name, 0, "cannot read the file"});
       continue;
     }
-    ParsedFile file = path.extension() == ".zone"
-                          ? ParseMasterRecords(text, name, result.errors)
-                          : ParseYamlRecords(text, name, result.errors);
+    ParsedFile file = path.extension() == ".zone" ? ParseMasterRecords(text, name, result.errors)
+                                                  : ParseYamlRecords(text, name, result.errors);
     if (!file.origin.empty()) parsed.push_back(std::move(file));
   }
-  std::vector<Zone> zones = BuildZones(std::move(parsed), service_domain, SerialNow(),
-                                       result.errors);
+  std::vector<Zone> zones =
+      BuildZones(std::move(parsed), service_domain, SerialNow(), result.errors);
   if (result.errors.empty()) result.zones = std::make_shared<const ZoneSet>(std::move(zones));
   SortErrors(result.errors);
   return result;

@@ -92,8 +92,7 @@ class MasterParser {
  public:
   MasterParser(std::string_view text, const std::string& file, const std::string& origin,
                std::vector<LoadError>& errors)
-      : text_(text), file_(file), tracker_(text), errors_(errors),
-        origin_(NameFromString(origin)) {
+      : text_(text), file_(file), tracker_(text), errors_(errors), origin_(NameFromString(origin)) {
     if (!origin_) origin_ = NameFromString(".");
   }
 

@@ -17,9 +17,7 @@ namespace {
 constexpr uint32_t kDefaultTtl = 3600;
 constexpr uint64_t kMaxTtl = 2147483647;  // RFC 2181 §8
 
-int LineOf(const YAML::Node& node) {
-  return node.Mark().is_null() ? 0 : node.Mark().line + 1;
-}
+int LineOf(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Mark().line + 1; }
 
 class YamlZoneReader {
  public:
@@ -124,13 +122,14 @@ class YamlZoneReader {
     std::set<std::string> seen;
     for (const auto& entry : record) {
       std::string key = entry.first.Scalar();
-      YAML::Node* slot = key == "name" ? &f.name
+      YAML::Node* slot = key == "name"   ? &f.name
                          : key == "type" ? &f.type
                          : key == "data" ? &f.data
                          : key == "ttl"  ? &f.ttl
                                          : nullptr;
       if (!slot) {
-        Error(LineOf(entry.first), path + "." + key, "unknown key (expected name, type, data, ttl)");
+        Error(LineOf(entry.first), path + "." + key,
+              "unknown key (expected name, type, data, ttl)");
         ok = false;
       } else if (!seen.insert(key).second) {
         Error(LineOf(entry.first), path + "." + key, "given twice");
@@ -179,7 +178,8 @@ class YamlZoneReader {
       Error(LineOf(f.type), path + ".type", "unknown record type \"" + type + "\"");
       ok = false;
     } else if (ok && IsMetaType(code)) {
-      Error(LineOf(f.type), path + ".type", "type " + TypeName(code) + " cannot be stored in a zone");
+      Error(LineOf(f.type), path + ".type",
+            "type " + TypeName(code) + " cannot be stored in a zone");
       ok = false;
     }
     if (f.has_ttl && !ReadTtl(f.ttl, path + ".ttl", ttl)) ok = false;
@@ -200,8 +200,9 @@ class YamlZoneReader {
     ldns_status status = ldns_rr_new_frm_str(&raw, text.c_str(), ttl, origin_.get(), nullptr);
     RrPtr rr(status == LDNS_STATUS_OK ? raw : nullptr);
     if (!rr) {
-      Error(line, path + ".data", std::string(ldns_get_errorstr_by_id(status)) + ": \"" +
-                                      type + " " + data.Scalar() + "\"");
+      Error(line, path + ".data",
+            std::string(ldns_get_errorstr_by_id(status)) + ": \"" + type + " " + data.Scalar() +
+                "\"");
       return;
     }
     auto converted = ConvertRr(*rr);
@@ -211,8 +212,7 @@ class YamlZoneReader {
     }
     auto& rec = std::get<RecordData>(converted);
     if (!IsAtOrBelow(rec.owner, origin_text_)) {
-      Error(LineOf(f.name), path + ".name",
-            rec.owner + " is outside the zone " + origin_text_);
+      Error(LineOf(f.name), path + ".name", rec.owner + " is outside the zone " + origin_text_);
       return;
     }
     out.push_back({std::move(rec), LineOf(data)});

@@ -89,8 +89,7 @@ std::vector<const Node*> Zone::SortedNodes() const {
   std::vector<const Node*> out;
   out.reserve(nodes_.size());
   for (const auto& [name, node] : nodes_) out.push_back(&node);
-  std::sort(out.begin(), out.end(),
-            [](const Node* a, const Node* b) { return a->name < b->name; });
+  std::sort(out.begin(), out.end(), [](const Node* a, const Node* b) { return a->name < b->name; });
   return out;
 }
 

@@ -24,8 +24,8 @@ struct NameHash {
 };
 
 struct RRset {
-  uint16_t type = 0;   // RR type code (1 = A, 28 = AAAA, 33 = SRV, ...)
-  uint32_t ttl = 0;    // one TTL per RRset (RFC 2181)
+  uint16_t type = 0;                        // RR type code (1 = A, 28 = AAAA, 33 = SRV, ...)
+  uint32_t ttl = 0;                         // one TTL per RRset (RFC 2181)
   std::vector<std::vector<uint8_t>> rdata;  // uncompressed wire rdata, one per record
 };
 

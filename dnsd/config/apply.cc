@@ -21,7 +21,8 @@ string Number(double v) {
 }
 
 string RangeMessage(const KeySpec& spec, string (*fmt)(double)) {
-  if (spec.min_exclusive) return "must be greater than " + fmt(spec.min) + " and at most " + fmt(spec.max);
+  if (spec.min_exclusive)
+    return "must be greater than " + fmt(spec.min) + " and at most " + fmt(spec.max);
   return "must be between " + fmt(spec.min) + " and " + fmt(spec.max);
 }
 
@@ -67,7 +68,8 @@ struct ScalarApplier {
 
   void operator()(Field<bool> f) const {
     bool value = false;
-    if (!YAML::convert<bool>::decode(node, value)) return rep.Add(line, label, "must be true or false, got " + Quoted(text()));
+    if (!YAML::convert<bool>::decode(node, value))
+      return rep.Add(line, label, "must be true or false, got " + Quoted(text()));
     f(cfg) = value;
   }
 
@@ -109,7 +111,8 @@ struct ScalarApplier {
     if (!d) {
       return rep.Add(line, label,
                      "must be a duration such as \"500ms\", \"10s\", \"1m30s\", \"2h\" or a number "
-                     "of seconds, got " + Quoted(text()));
+                     "of seconds, got " +
+                         Quoted(text()));
     }
     if (!InRange(spec, static_cast<double>(d->count()))) {
       return rep.Add(line, label, RangeMessage(spec, FormatMs) + ", got " + text());
@@ -119,7 +122,8 @@ struct ScalarApplier {
 
   void operator()(Field<string> f) const {
     string value = text();
-    if (string problem = CheckString(spec, value); !problem.empty()) return rep.Add(line, label, problem);
+    if (string problem = CheckString(spec, value); !problem.empty())
+      return rep.Add(line, label, problem);
     f(cfg) = value;
     if (spec.on_set) spec.on_set(cfg);
   }
@@ -147,7 +151,8 @@ void ApplyList(const KeySpec& spec, const YAML::Node& node, int line, const stri
       continue;
     }
     string value = item.Scalar();
-    if (spec.default_port != 0 || std::holds_alternative<Field<vector<ListenAddress>>>(spec.field)) {
+    if (spec.default_port != 0 ||
+        std::holds_alternative<Field<vector<ListenAddress>>>(spec.field)) {
       auto address = ParseAddress(value, spec.default_port);
       if (!address) {
         rep.Add(item_line, item_label,
@@ -182,8 +187,9 @@ void ApplyValue(const KeySpec& spec, const YAML::Node& value, int key_line, cons
   if (is_list) return ApplyList(spec, value, line, label, index_elements, cfg, rep);
   if (value.IsNull()) return rep.Add(key_line, label, "missing value");
   if (!value.IsScalar()) {
-    return rep.Add(line, label, "must be a single value (" + TypeName(spec) + "), not a " +
-                                    (value.IsMap() ? "map" : "list"));
+    return rep.Add(line, label,
+                   "must be a single value (" + TypeName(spec) + "), not a " +
+                       (value.IsMap() ? "map" : "list"));
   }
   std::visit(ScalarApplier{spec, value, label, line, rep, cfg}, spec.field);
 }

@@ -2,7 +2,6 @@
 // through the same key table, then Validate(). Never throws: every problem becomes a
 // ConfigError.
 #include <CLI/CLI.hpp>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -32,7 +31,8 @@ const FlagSpec kFlags[] = {
     {"--http-listen", "http.listen", "ADDR:PORT", "HTTP API address; repeat for more"},
     {"--domain", "dns.domain", "D", "service discovery domain (default discovery.)"},
     {"--zones", "zones.dir", "DIR", "directory of *.zone and *.yaml files"},
-    {"--upstream", "dns.upstreams", "ADDR[:PORT]", "upstream resolver or \"system\"; repeat for more"},
+    {"--upstream", "dns.upstreams", "ADDR[:PORT]",
+     "upstream resolver or \"system\"; repeat for more"},
     {"--ttl", "dns.ttl", "SECONDS", "answer TTL"},
     {"--workers", "dns.workers", "N", "DNS worker threads (0 = one per core)"},
     {"--data-dir", "storage.data_dir", "DIR", "persist the registry here (empty = memory only)"},
@@ -77,7 +77,8 @@ void AddOptions(CLI::App& app, Parsed& parsed, CommandLine& out) {
       option->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
   }
-  app.add_flag("--check-config", out.check_config, "validate the configuration, print every problem, exit 0/1");
+  app.add_flag("--check-config", out.check_config,
+               "validate the configuration, print every problem, exit 0/1");
   app.add_flag("--version", out.show_version, "print the version and exit");
 }
 

@@ -14,8 +14,7 @@ using std::vector;
 
 constexpr double kU32 = 4294967295.0;
 constexpr double kMaxTtl = 2147483647.0;  // RFC 2181 §8
-constexpr double kSecond = 1000.0, kMinute = 60 * kSecond, kHour = 60 * kMinute,
-                 kDay = 24 * kHour;
+constexpr double kSecond = 1000.0, kMinute = 60 * kSecond, kHour = 60 * kMinute, kDay = 24 * kHour;
 
 void MarkZonesDirExplicit(Config& c) { c.zones_dir_explicit = true; }
 
@@ -189,7 +188,8 @@ string FormatValue(const KeySpec& spec, const Config& cfg) {
       return JoinList<string>(f(c), [](const string& s) { return Quote(s); });
     }
     string operator()(Field<vector<ListenAddress>> f) const {
-      return JoinList<ListenAddress>(f(c), [](const ListenAddress& a) { return Quote(a.ToString()); });
+      return JoinList<ListenAddress>(f(c),
+                                     [](const ListenAddress& a) { return Quote(a.ToString()); });
     }
   };
   return std::visit(Visitor{copy}, spec.field);

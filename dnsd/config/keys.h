@@ -18,10 +18,9 @@ namespace dnsd::config {
 template <typename T>
 using Field = T& (*)(Config&);
 
-using FieldRef =
-    std::variant<Field<bool>, Field<uint32_t>, Field<uint64_t>, Field<double>, Field<Duration>,
-                 Field<std::string>, Field<std::vector<std::string>>,
-                 Field<std::vector<ListenAddress>>>;
+using FieldRef = std::variant<Field<bool>, Field<uint32_t>, Field<uint64_t>, Field<double>,
+                              Field<Duration>, Field<std::string>, Field<std::vector<std::string>>,
+                              Field<std::vector<ListenAddress>>>;
 
 struct KeySpec {
   std::string_view path;  // "registry.self_preservation.threshold"
@@ -29,8 +28,8 @@ struct KeySpec {
   double min = 0;  // integers and numbers: bounds; durations: milliseconds
   double max = 0;
   bool min_exclusive = false;
-  std::string_view choices;                          // enums: "debug|info|warn|error"
-  uint16_t default_port = 0;                         // listen-address lists
+  std::string_view choices;                              // enums: "debug|info|warn|error"
+  uint16_t default_port = 0;                             // listen-address lists
   std::string (*normalize)(std::string_view) = nullptr;  // applied before check
   std::string (*check)(std::string_view) = nullptr;      // strings and list elements
   void (*on_set)(Config&) = nullptr;

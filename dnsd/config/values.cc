@@ -29,9 +29,12 @@ double UnitMs(std::string_view text, size_t& pos) {
   if (text.substr(pos, 2) == "ms") return pos += 2, 1.0;
   if (pos < text.size()) {
     switch (text[pos]) {
-      case 's': return ++pos, 1000.0;
-      case 'm': return ++pos, 60'000.0;
-      case 'h': return ++pos, 3'600'000.0;
+      case 's':
+        return ++pos, 1000.0;
+      case 'm':
+        return ++pos, 60'000.0;
+      case 'h':
+        return ++pos, 3'600'000.0;
     }
   }
   return 0.0;

@@ -20,8 +20,8 @@ bool IsIpLiteral(std::string_view text);
 std::string NormalizeDomain(std::string_view text);
 
 std::string CheckDomain(std::string_view normalized);
-std::string CheckUpstream(std::string_view text);    // IP[:PORT], [IPv6]:PORT or "system"
-std::string CheckIpLiteral(std::string_view text);   // dns.advertise entries
-std::string CheckToken(std::string_view text);       // http.tokens entries
+std::string CheckUpstream(std::string_view text);   // IP[:PORT], [IPv6]:PORT or "system"
+std::string CheckIpLiteral(std::string_view text);  // dns.advertise entries
+std::string CheckToken(std::string_view text);      // http.tokens entries
 
 }  // namespace dnsd::config

@@ -8,6 +8,16 @@ namespace {
 
 constexpr size_t kNoOffset = static_cast<size_t>(-1);
 
+DomainName Make(DomainNameKind kind, const registry::ServiceSnapshot* service = nullptr,
+                const registry::Instance* instance = nullptr, InstanceFilter filter = {}) {
+  DomainName dn;
+  dn.kind = kind;
+  dn.service = service;
+  dn.instance = instance;
+  dn.filter = filter;
+  return dn;
+}
+
 bool StartsWithUnderscore(std::string_view s) { return !s.empty() && s.front() == '_'; }
 
 bool AnyMatches(const registry::ServiceSnapshot& service, const InstanceFilter& filter) {
@@ -21,7 +31,7 @@ DomainName ServiceForm(const registry::RegistryView& view, std::string_view svc,
                        const InstanceFilter& filter) {
   const registry::ServiceSnapshot* service = view.Find(svc);
   if (service == nullptr || !AnyMatches(*service, filter)) return {};
-  return DomainName{DomainNameKind::kService, service, nullptr, filter};
+  return Make(DomainNameKind::kService, service, nullptr, filter);
 }
 
 // <svc>.service.D, _<svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D.
@@ -32,7 +42,7 @@ DomainName ClassifyService(const registry::RegistryView& view, const std::string
     if (!StartsWithUnderscore(r[0])) return ServiceForm(view, r[0], {});
     // _<svc>.service.D: the parent of _<svc>._<proto>, an empty non-terminal.
     if (view.Find(r[0].substr(1)) == nullptr) return {};
-    return DomainName{DomainNameKind::kEmptyNonTerminal};
+    return Make(DomainNameKind::kEmptyNonTerminal);
   }
   if (n != 2) return {};
   InstanceFilter filter;
@@ -59,26 +69,26 @@ DomainName ClassifyInstance(const registry::RegistryView& view, const std::strin
   if (n == 0 || n > 2) return {};
   const registry::ServiceSnapshot* service = view.Find(r[0]);
   if (service == nullptr) return {};
-  if (n == 1) return DomainName{DomainNameKind::kEmptyNonTerminal, service};
+  if (n == 1) return Make(DomainNameKind::kEmptyNonTerminal, service);
   const registry::Instance* instance = service->FindInstance(r[1]);
   if (instance == nullptr) return {};
-  return DomainName{DomainNameKind::kInstance, service, instance};
+  return Make(DomainNameKind::kInstance, service, instance);
 }
 
 }  // namespace
 
 DomainName ClassifyDomainName(const Name& name, size_t labels_above,
                               const registry::RegistryView& view) {
-  if (labels_above == 0) return DomainName{DomainNameKind::kApex};
+  if (labels_above == 0) return Make(DomainNameKind::kApex);
   // Labels right to left from D: r[0] is "service", "instance" or "ns" for our forms.
   // Longer names than 4 labels above D are never one of them.
   if (labels_above > 4) return {};
   std::string_view r[4];
   for (size_t k = 0; k < labels_above; ++k) r[k] = name.label(labels_above - 1 - k);
   if (labels_above == 1) {
-    if (r[0] == "ns") return DomainName{DomainNameKind::kNameServer};
+    if (r[0] == "ns") return Make(DomainNameKind::kNameServer);
     if (r[0] == "service" || r[0] == "instance") {
-      return DomainName{DomainNameKind::kEmptyNonTerminal};
+      return Make(DomainNameKind::kEmptyNonTerminal);
     }
     return {};
   }

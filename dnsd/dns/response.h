@@ -38,7 +38,9 @@ struct Owner {
   static Owner LabelAt(std::string_view label, size_t offset) {
     return Owner{nullptr, true, label, offset};
   }
-  static Owner Of(const Name& name, bool compress = true) { return Owner{&name, compress}; }
+  static Owner Of(const Name& name, bool compress = true) {
+    return Owner{&name, compress, {}, kHeaderSize};
+  }
 };
 
 struct OptSpec {

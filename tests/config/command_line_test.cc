@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <unistd.h>
 
 #include "dnsd/config/config.h"
 
@@ -74,10 +74,10 @@ http:
 log:
   level: debug
 )");
-  CommandLine cl = Parse({"--config", file.path(), "--dns-listen", "127.0.0.1:0", "--dns-listen",
-                          "[::1]:0", "--ttl", "3", "--upstream", "system", "--domain", "Service.Lab",
-                          "--zones", "/srv/zones", "--data-dir", "/var/lib/dnsd", "--log-level",
-                          "warn", "--check-config"});
+  CommandLine cl =
+      Parse({"--config", file.path(), "--dns-listen", "127.0.0.1:0", "--dns-listen", "[::1]:0",
+             "--ttl", "3", "--upstream", "system", "--domain", "Service.Lab", "--zones",
+             "/srv/zones", "--data-dir", "/var/lib/dnsd", "--log-level", "warn", "--check-config"});
   REQUIRE(Messages(cl).empty());
   const auto& c = cl.config;
   REQUIRE(c.dns.listen.size() == 2);
@@ -127,8 +127,10 @@ TEST_CASE("Command line problems become errors, never exceptions", "[config]") {
        "with an optional port (10.0.0.2, 10.0.0.2:53, [2001:db8::1]:53) or \"system\""},
       {{"--log-level", "loud"},
        "command line: --log-level: must be one of debug, info, warn, error; got \"loud\""},
-      {{"--domain", "a..b"}, "command line: --domain: \"a..b.\" is not a valid domain name: empty label"},
-      {{"--upstream", "127.0.0.1:8600"}, "dns.upstreams: 127.0.0.1:8600 is dnsd's own listen address"},
+      {{"--domain", "a..b"},
+       "command line: --domain: \"a..b.\" is not a valid domain name: empty label"},
+      {{"--upstream", "127.0.0.1:8600"},
+       "dns.upstreams: 127.0.0.1:8600 is dnsd's own listen address"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);

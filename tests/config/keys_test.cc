@@ -1,7 +1,6 @@
 #include "dnsd/config/keys.h"
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>

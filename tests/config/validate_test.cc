@@ -25,29 +25,48 @@ TEST_CASE("Validate checks values set in code and across keys", "[config]") {
     void (*change)(Config&);
     std::vector<std::string> errors;
   } cases[] = {
-      {"threshold 0", [](Config& c) { c.registry.self_preservation.threshold = 0; },
+      {"threshold 0",
+       [](Config& c) { c.registry.self_preservation.threshold = 0; },
        {"registry.self_preservation.threshold: must be greater than 0 and at most 1, got 0"}},
-      {"max_udp_size", [](Config& c) { c.dns.max_udp_size = 100; },
+      {"max_udp_size",
+       [](Config& c) { c.dns.max_udp_size = 100; },
        {"dns.max_udp_size: must be between 512 and 65535, got 100"}},
-      {"domain", [](Config& c) { c.dns.domain = "bad domain."; },
+      {"domain",
+       [](Config& c) { c.dns.domain = "bad domain."; },
        {"dns.domain: \"bad domain.\" is not a valid domain name: only letters, digits, '-' and "
         "'_' are allowed"}},
-      {"log level", [](Config& c) { c.log.level = "trace"; },
+      {"log level",
+       [](Config& c) { c.log.level = "trace"; },
        {"log.level: must be one of debug, info, warn, error; got \"trace\""}},
-      {"upstream", [](Config& c) { c.dns.upstreams = {"10.0.0.1", "x"}; },
+      {"upstream",
+       [](Config& c) {
+         c.dns.upstreams = {"10.0.0.1", "x"};
+       },
        {"dns.upstreams[1]: \"x\" is not an upstream: expected an IP address with an optional "
         "port (10.0.0.2, 10.0.0.2:53, [2001:db8::1]:53) or \"system\""}},
-      {"advertise", [](Config& c) { c.dns.advertise = {"ns1"}; },
+      {"advertise",
+       [](Config& c) { c.dns.advertise = {"ns1"}; },
        {"dns.advertise[0]: \"ns1\" is not an IPv4 or IPv6 address"}},
-      {"no dns listener", [](Config& c) { c.dns.listen.clear(); },
+      {"no dns listener",
+       [](Config& c) { c.dns.listen.clear(); },
        {"dns.listen: needs at least one address"}},
-      {"duplicate", [](Config& c) { c.dns.listen = {{"127.0.0.1", 53}, {"127.0.0.1", 53}}; },
+      {"duplicate",
+       [](Config& c) {
+         c.dns.listen = {{"127.0.0.1", 53}, {"127.0.0.1", 53}};
+       },
        {"dns.listen: 127.0.0.1:53 is listed twice"}},
-      {"port 0 twice is fine", [](Config& c) { c.dns.listen = {{"127.0.0.1", 0}, {"127.0.0.1", 0}}; },
+      {"port 0 twice is fine",
+       [](Config& c) {
+         c.dns.listen = {{"127.0.0.1", 0}, {"127.0.0.1", 0}};
+       },
        {}},
-      {"http on the dns port", [](Config& c) { c.http.listen = {{"127.0.0.1", 8600}}; },
+      {"http on the dns port",
+       [](Config& c) {
+         c.http.listen = {{"127.0.0.1", 8600}};
+       },
        {"http.listen: 127.0.0.1:8600 is also a dns.listen address"}},
-      {"window 0", [](Config& c) { c.registry.self_preservation.window = {}; },
+      {"window 0",
+       [](Config& c) { c.registry.self_preservation.window = {}; },
        {"registry.self_preservation.window: must be between 1ms and 24h, got 0s"}},
   };
   for (const Case& c : cases) {

@@ -10,12 +10,27 @@ TEST_CASE("Durations parse as in SPEC section 4", "[config]") {
     const char* text;
     std::optional<Duration> want;
   } cases[] = {
-      {"500ms", 500ms},     {"10s", 10s},          {"1m30s", 90s},     {"2h", 2h},
-      {"10", 10s},          {"0", 0ms},            {"1.5", 1500ms},    {"0.25s", 250ms},
-      {"1h2m3s4ms", 3723004ms}, {"90m", 90min},    {"0s", 0ms},
-      {"", std::nullopt},   {"-5s", std::nullopt}, {"-1", std::nullopt}, {"5x", std::nullopt},
-      {"s", std::nullopt},  {"10 s", std::nullopt}, {"1.2.3", std::nullopt},
-      {"1m30", std::nullopt}, {"ms", std::nullopt}, {"1d", std::nullopt},
+      {"500ms", 500ms},
+      {"10s", 10s},
+      {"1m30s", 90s},
+      {"2h", 2h},
+      {"10", 10s},
+      {"0", 0ms},
+      {"1.5", 1500ms},
+      {"0.25s", 250ms},
+      {"1h2m3s4ms", 3723004ms},
+      {"90m", 90min},
+      {"0s", 0ms},
+      {"", std::nullopt},
+      {"-5s", std::nullopt},
+      {"-1", std::nullopt},
+      {"5x", std::nullopt},
+      {"s", std::nullopt},
+      {"10 s", std::nullopt},
+      {"1.2.3", std::nullopt},
+      {"1m30", std::nullopt},
+      {"ms", std::nullopt},
+      {"1d", std::nullopt},
       {"99999999999999999999", std::nullopt},
   };
   for (const Case& c : cases) {
@@ -67,7 +82,8 @@ TEST_CASE("Addresses parse with IPv6 in brackets and a default port", "[config]"
 
 TEST_CASE("Upstreams, domains and IP literals are checked", "[config]") {
   using namespace dnsd::config;
-  for (const char* ok : {"10.0.0.2", "10.0.0.2:5353", "[2001:db8::1]:53", "2001:db8::1", "system"}) {
+  for (const char* ok :
+       {"10.0.0.2", "10.0.0.2:5353", "[2001:db8::1]:53", "2001:db8::1", "system"}) {
     CAPTURE(ok);
     CHECK(CheckUpstream(ok).empty());
   }
@@ -81,11 +97,13 @@ TEST_CASE("Upstreams, domains and IP literals are checked", "[config]") {
   CHECK(CheckDomain("svc.cluster_1.local.").empty());
   CHECK(CheckDomain(".") == "must be a domain name such as discovery. or consul.");
   CHECK(CheckDomain("a..b.") == "\"a..b.\" is not a valid domain name: empty label");
-  CHECK(CheckDomain("-a.") == "\"-a.\" is not a valid domain name: a label starts or ends with '-'");
+  CHECK(CheckDomain("-a.") ==
+        "\"-a.\" is not a valid domain name: a label starts or ends with '-'");
   CHECK(CheckDomain("a b.") ==
         "\"a b.\" is not a valid domain name: only letters, digits, '-' and '_' are allowed");
   CHECK(CheckDomain(std::string(64, 'a') + ".") ==
-        "\"" + std::string(64, 'a') + ".\" is not a valid domain name: a label is longer than 63 characters");
+        "\"" + std::string(64, 'a') +
+            ".\" is not a valid domain name: a label is longer than 63 characters");
   CHECK(CheckIpLiteral("fd00::1").empty());
   CHECK(CheckIpLiteral("host") == "\"host\" is not an IPv4 or IPv6 address");
 }

@@ -99,7 +99,8 @@ TEST_CASE("Keys left out keep their defaults", "[config]") {
 
 TEST_CASE("Self-preservation may be written as a nested block", "[config]") {
   Config cfg;
-  REQUIRE(Apply("registry:\n  self_preservation:\n    enabled: false\n    window: 2m\n", cfg).empty());
+  REQUIRE(
+      Apply("registry:\n  self_preservation:\n    enabled: false\n    window: 2m\n", cfg).empty());
   CHECK_FALSE(cfg.registry.self_preservation.enabled);
   CHECK(cfg.registry.self_preservation.window == 2min);
   CHECK(cfg.registry.self_preservation.threshold == 0.5);
@@ -119,7 +120,8 @@ TEST_CASE("Bad configurations name the line and the key", "[config]") {
       {"dns:\n  ttl: 99999999999999999999999\n",
        {"dnsd.yaml:2: dns.ttl: must be between 0 and 2147483647, got 99999999999999999999999"}},
       {"dns:\n  ttl:\n", {"dnsd.yaml:2: dns.ttl: missing value"}},
-      {"dns:\n  ttl: [5]\n", {"dnsd.yaml:2: dns.ttl: must be a single value (integer), not a list"}},
+      {"dns:\n  ttl: [5]\n",
+       {"dnsd.yaml:2: dns.ttl: must be a single value (integer), not a list"}},
       {"dns:\n  max_udp_size: 511\n",
        {"dnsd.yaml:2: dns.max_udp_size: must be between 512 and 65535, got 511"}},
       {"dns:\n  max_udp_size: 65536\n",
@@ -163,7 +165,8 @@ TEST_CASE("Bad configurations name the line and the key", "[config]") {
         "window, min_instances)"}},
       {"log:\n  level: verbose\n",
        {"dnsd.yaml:2: log.level: must be one of debug, info, warn, error; got \"verbose\""}},
-      {"log:\n  format: xml\n", {"dnsd.yaml:2: log.format: must be one of text, json; got \"xml\""}},
+      {"log:\n  format: xml\n",
+       {"dnsd.yaml:2: log.format: must be one of text, json; got \"xml\""}},
       {"log:\n  level: info\n  level: debug\n", {"dnsd.yaml:3: log.level: given twice"}},
       {"- dns\n",
        {"dnsd.yaml:1: the configuration must be a map of sections (dns, http, registry, zones, "

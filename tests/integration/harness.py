@@ -137,7 +137,8 @@ class Dnsd:
 
     def stderr_text(self):
         try:
-            self._stderr.flush()
+            if not self._stderr.closed:
+                self._stderr.flush()
             with open(self.stderr_path, "rb") as f:
                 return f.read().decode(errors="replace")
         except OSError:
@@ -172,6 +173,11 @@ class Dnsd:
 
     def cleanup(self):
         self.kill()
+        if self._http_conn is not None:
+            self._http_conn.close()
+        if self.proc is not None:
+            self.proc.stdout.close()
+            self._stderr.close()
         self.workdir.cleanup()
 
     def __enter__(self):
@@ -194,6 +200,8 @@ class Dnsd:
         data = None if body is None else json.dumps(body).encode()
         hdrs = {"Content-Type": "application/json"} if data is not None else {}
         hdrs.update(headers or {})
+        if self.netns:
+            return self._request_in_netns(method, path, data, hdrs)
         for attempt in range(2):  # the server may have closed an idle keep-alive
             if self._http_conn is None:
                 host, port = self.http[0]
@@ -211,6 +219,21 @@ class Dnsd:
         ctype = resp.getheader("Content-Type", "")
         parsed = json.loads(raw) if raw and "json" in ctype else raw.decode(errors="replace")
         return resp.status, dict(resp.getheaders()), parsed
+
+    def _request_in_netns(self, method, path, data, hdrs):
+        """HTTP inside a network namespace: curl run there (our sockets live outside)."""
+        host, port = self.http[0]
+        url = "http://%s:%d%s" % ("[%s]" % host if ":" in host else host, port, path)
+        cmd = ["curl", "-s", "-m", "10", "-X", method, "-w", "\n%{http_code} %{content_type}"]
+        for k, v in hdrs.items():
+            cmd += ["-H", "%s: %s" % (k, v)]
+        if data is not None:
+            cmd += ["--data-binary", data.decode()]
+        out = _run(cmd + [url], self.netns)
+        raw, _, tail = out.rpartition("\n")
+        status, _, ctype = tail.partition(" ")
+        parsed = json.loads(raw) if raw and "json" in ctype else raw
+        return int(status), {}, parsed
 
     def register(self, service, instance, expect=200, **fields):
         status, _, body = self.request(
@@ -242,9 +265,10 @@ class Dnsd:
         host, port = server or self.dns[0]
         return kdig(host, port, name, qtype, tcp=tcp, extra=extra, netns=self.netns)
 
-    def query(self, name, qtype="A", tcp=False, **kw):
+    def query(self, name, qtype="A", tcp=False, timeout=3.0, **kw):
+        """Raw response bytes to build_query(name, qtype, **kw)."""
         host, port = self.dns[0]
-        return wire_query(host, port, build_query(name, qtype, **kw), tcp=tcp)
+        return wire_query(host, port, build_query(name, qtype, **kw), tcp=tcp, timeout=timeout)
 
 
 # ---- dig / kdig --------------------------------------------------------------------

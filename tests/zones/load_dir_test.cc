@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "zones/zone.h"
 
@@ -47,7 +47,8 @@ TEST_CASE("LoadZoneDir loads .zone and .yaml files and merges the same origin", 
   dir.Write("more-b.yaml",
             "origin: b.example.\nrecords:\n  - {name: other, type: A, data: 10.0.0.2}\n"
             "  - {name: host, type: A, data: 10.0.0.1, ttl: 30}\n");
-  dir.Write("db.yaml", "origin: db.discovery.\nrecords:\n  - {name: pg, type: A, data: 10.0.0.3}\n");
+  dir.Write("db.yaml",
+            "origin: db.discovery.\nrecords:\n  - {name: pg, type: A, data: 10.0.0.3}\n");
   dir.Write("README.md", "not a zone");
   auto r = zones::LoadZoneDir(dir.path().string(), "discovery.");
   REQUIRE(Messages(r).empty());
@@ -70,15 +71,17 @@ TEST_CASE("LoadZoneDir collects the errors of every file", "[zones]") {
   dir.Write("a.zone", "x A 10.0.0\n");
   dir.Write("b.yaml", "origin: b.\nrecords:\n  - {name: y, type: A, data: 10.0.0.1, x: 1}\n");
   dir.Write("c.zone", "c.example. 60 IN SOA ns hm 1 2 3 4 5\n");
-  dir.Write("d.yaml", "origin: c.example.\nrecords:\n  - {name: '@', type: SOA, data: ns hm 2 2 3 4 5}\n");
+  dir.Write("d.yaml",
+            "origin: c.example.\nrecords:\n  - {name: '@', type: SOA, data: ns hm 2 2 3 4 5}\n");
   auto r = zones::LoadZoneDir(dir.path().string(), "discovery.");
   std::string p = dir.path().string() + "/";
-  CHECK(Messages(r) == std::vector<std::string>{
-                           p + "a.zone:1: Syntax error, could not parse the RR's rdata: x A 10.0.0",
-                           p + "b.yaml:3: records[0].x: unknown key (expected name, type, data, ttl)",
-                           p + "d.yaml:3: a second, different SOA record at c.example. (first at " +
-                               p + "c.zone:1)",
-                       });
+  CHECK(
+      Messages(r) ==
+      std::vector<std::string>{
+          p + "a.zone:1: Syntax error, could not parse the RR's rdata: x A 10.0.0",
+          p + "b.yaml:3: records[0].x: unknown key (expected name, type, data, ttl)",
+          p + "d.yaml:3: a second, different SOA record at c.example. (first at " + p + "c.zone:1)",
+      });
   CHECK(r.zones == nullptr);
 }
 
@@ -98,11 +101,13 @@ TEST_CASE("A missing or empty zones dir is empty unless it was asked for", "[zon
 
   auto refused = zones::LoadZoneDir(missing, "discovery.", false);
   CHECK(refused.zones == nullptr);
-  CHECK(Messages(refused) == std::vector<std::string>{missing + ": zones directory does not exist"});
+  CHECK(Messages(refused) ==
+        std::vector<std::string>{missing + ": zones directory does not exist"});
 }
 
 TEST_CASE("The example zone files load cleanly", "[zones]") {
-  fs::path examples = fs::path(__FILE__).parent_path().parent_path().parent_path() / "examples" / "zones";
+  fs::path examples =
+      fs::path(__FILE__).parent_path().parent_path().parent_path() / "examples" / "zones";
   REQUIRE(fs::is_directory(examples));
   auto r = zones::LoadZoneDir(examples.string(), "discovery.", false);
   REQUIRE(Messages(r).empty());

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <ctime>
 
 #include "zones/zone.h"
@@ -63,16 +62,16 @@ TEST_CASE("A master file loads with owners lower-cased and one TTL per RRset", "
   // Names in rdata keep their case; owners do not.
   const zones::RRset* mx = Find(*r.zones, "mail.example.com.", 15);
   REQUIRE(mx);
-  CHECK(mx->rdata[0] == Bytes{0, 10, 4, 'M', 'a', 'i', 'l', 7, 'E', 'x', 'a', 'm', 'p', 'l',
-                              'e', 3, 'C', 'O', 'M', 0});
+  CHECK(mx->rdata[0] == Bytes{0,   10,  4,   'M', 'a', 'i', 'l', 7,   'E', 'x',
+                              'a', 'm', 'p', 'l', 'e', 3,   'C', 'O', 'M', 0});
   const zones::RRset* cname = Find(*r.zones, "alias.example.com.", 5);
   REQUIRE(cname);
-  CHECK(cname->rdata[0] == Bytes{3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c',
-                                 'o', 'm', 0});
+  CHECK(cname->rdata[0] ==
+        Bytes{3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0});
   const zones::RRset* txt = Find(*r.zones, "txt.example.com.", 16);
   REQUIRE(txt);
-  CHECK(txt->rdata[0] == Bytes{11, 'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', 3,
-                               't', 'w', 'o'});
+  CHECK(txt->rdata[0] ==
+        Bytes{11, 'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', 3, 't', 'w', 'o'});
   const zones::RRset* srv = Find(*r.zones, "_pg._tcp.example.com.", 33);
   REQUIRE(srv);
   CHECK(srv->rdata[0].size() == 6 + 16);
@@ -113,9 +112,10 @@ TEST_CASE("A zone without an SOA outside the service domain gets a generated one
   REQUIRE(soa);
   REQUIRE(soa->rdata.size() == 1);
   const Bytes& rd = soa->rdata[0];
-  Bytes names = {2, 'n', 's', 8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 7, 'e', 'x', 'a', 'm',
-                 'p', 'l', 'e', 0, 10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 8, 'i',
-                 'n', 't', 'e', 'r', 'n', 'a', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  Bytes names = {2,   'n', 's', 8,   'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 7,
+                 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,   10,  'h', 'o', 's', 't',
+                 'm', 'a', 's', 't', 'e', 'r', 8,   'i', 'n', 't', 'e', 'r', 'n',
+                 'a', 'l', 7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
   REQUIRE(rd.size() == names.size() + 20);
   CHECK(Bytes(rd.begin(), rd.begin() + names.size()) == names);
   auto u32 = [&](size_t at) {
@@ -152,8 +152,7 @@ TEST_CASE("Bad master files report every problem with file and line", "[zones]")
        {"t.zone:2: Syntax error, could not parse the RR's rdata: bad A 10.0.0",
         "t.zone:5: Syntax error, could not parse the RR's rdata: bad2 AAAA nope"}},
       {"x CH TXT \"a\"\n", {"t.zone:1: only class IN is supported: x CH TXT \"a\""}},
-      {"*.w A 10.0.0.1\n",
-       {"t.zone:1: wildcard names are not supported (*.w.t.): *.w A 10.0.0.1"}},
+      {"*.w A 10.0.0.1\n", {"t.zone:1: wildcard names are not supported (*.w.t.): *.w A 10.0.0.1"}},
       {"$INCLUDE other.zone\n", {"t.zone:1: $INCLUDE is not supported: $INCLUDE other.zone"}},
       {"x A\n", {"t.zone:1: Syntax error, value expected: x A"}},
       {"\n\nx A 1.1.1.1 extra\n",
@@ -170,7 +169,8 @@ TEST_CASE("Bad master files report every problem with file and line", "[zones]")
        {"t.zone:2: a second, different SOA record at t. (first at t.zone:1)"}},
       {"@ SOA ns hm 1 2 3 4 5\nsub SOA ns hm 1 2 3 4 5\n",
        {"t.zone:2: SOA record at sub.t. is not at the zone origin t."}},
-      {"@ CNAME elsewhere.\n", {"t.zone:1: CNAME at the zone origin t. (the zone needs an SOA there)"}},
+      {"@ CNAME elsewhere.\n",
+       {"t.zone:1: CNAME at the zone origin t. (the zone needs an SOA there)"}},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);

@@ -41,8 +41,8 @@ TEST_CASE("The YAML zone of SPEC section 6 loads", "[zones]") {
 
   auto srv = zone.Lookup("_pg._tcp.db.internal.example.");
   REQUIRE(srv.node);
-  Bytes want = {0, 1, 0, 1, 0x15, 0x38, 2, 'd', 'b', 8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l',
-                7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  Bytes want = {0,   1,   0,   1,   0x15, 0x38, 2,   'd', 'b', 8,   'i', 'n', 't', 'e',
+                'r', 'n', 'a', 'l', 7,    'e',  'x', 'a', 'm', 'p', 'l', 'e', 0};
   CHECK(srv.node->Find(33)->rdata[0] == want);
 
   auto legacy = zone.Lookup("legacy.internal.example.");
@@ -51,8 +51,8 @@ TEST_CASE("The YAML zone of SPEC section 6 loads", "[zones]") {
 
   const zones::RRset* mx = zone.apex()->Find(15);
   REQUIRE(mx);  // relative data names are completed with the origin, case kept
-  CHECK(mx->rdata[0] == Bytes{0, 10, 4, 'M', 'a', 'i', 'l', 8, 'i', 'n', 't', 'e', 'r', 'n',
-                              'a', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0});
+  CHECK(mx->rdata[0] == Bytes{0,   10,  4,   'M', 'a', 'i', 'l', 8,   'i', 'n', 't', 'e', 'r',
+                              'n', 'a', 'l', 7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 0});
   CHECK(zone.Lookup("abs.internal.example.").node != nullptr);
   CHECK(zone.Lookup("_tcp.db.internal.example.").kind == zones::LookupKind::kEmptyNonTerminal);
 }
@@ -78,7 +78,8 @@ TEST_CASE("Bad YAML zones name file, line and key", "[zones]") {
       {"- a\n", {"b.yaml:1: the file must be a map with origin, ttl and records"}},
       {"origin: a.\nbogus: 1\n", {"b.yaml:2: bogus: unknown key (expected origin, ttl, records)"}},
       {"origin: [a]\n", {"b.yaml:1: origin: must be a domain name, e.g. internal.example."}},
-      {"origin: a.\nttl: -5\n", {"b.yaml:2: ttl: must be a whole number of seconds from 0 to 2147483647"}},
+      {"origin: a.\nttl: -5\n",
+       {"b.yaml:2: ttl: must be a whole number of seconds from 0 to 2147483647"}},
       {"origin: a.\nrecords: {name: x}\n",
        {"b.yaml:2: records: must be a list of {name, type, data, ttl} maps"}},
       {"origin: a.\nrecords:\n  - just text\n",

@@ -8,9 +8,7 @@ namespace {
 
 using zones::LookupKind;
 
-zones::RRset A(uint8_t last, uint32_t ttl = 300) {
-  return {1, ttl, {{10, 0, 0, last}}};
-}
+zones::RRset A(uint8_t last, uint32_t ttl = 300) { return {1, ttl, {{10, 0, 0, last}}}; }
 
 zones::Zone MakeZone() {
   return zones::Zone("example.com.", {

@@ -1,0 +1,187 @@
+// Helpers for the dns tests: hand-built query packets (so the tests control case, flags
+// and malformed bytes) and responses decoded by ldns, an independent decoder.
+#pragma once
+
+#include <ldns/ldns.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dnsd/dns/answer.h"
+#include "registry/snapshot.h"
+#include "tests/support/view_builder.h"
+#include "zones/zone.h"
+
+namespace dnsd::testing {
+
+struct QueryOptions {
+  uint16_t qclass = 1;
+  uint16_t id = 0x1234;
+  bool rd = true;
+  uint8_t opcode = 0;
+  bool edns = false;
+  uint16_t udp_size = 4096;
+  uint8_t edns_version = 0;
+};
+
+inline void Put16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+// Wire labels of a presentation name, case preserved ("Web.Service.Discovery.").
+inline void PutName(std::vector<uint8_t>& out, std::string_view name) {
+  while (!name.empty() && name != ".") {
+    const size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    out.push_back(static_cast<uint8_t>(label.size()));
+    out.insert(out.end(), label.begin(), label.end());
+    if (dot == std::string_view::npos) break;
+    name.remove_prefix(dot + 1);
+  }
+  out.push_back(0);
+}
+
+inline void PutOpt(std::vector<uint8_t>& out, uint16_t udp_size, uint8_t version) {
+  out.push_back(0);  // root
+  Put16(out, 41);
+  Put16(out, udp_size);
+  out.push_back(0);  // extended rcode
+  out.push_back(version);
+  Put16(out, 0);     // flags
+  Put16(out, 0);     // rdlen
+}
+
+inline std::vector<uint8_t> BuildQuery(std::string_view name, uint16_t qtype,
+                                       const QueryOptions& o = {}) {
+  std::vector<uint8_t> q;
+  Put16(q, o.id);
+  Put16(q, static_cast<uint16_t>((o.opcode << 11) | (o.rd ? 0x0100 : 0)));
+  Put16(q, 1);
+  Put16(q, 0);
+  Put16(q, 0);
+  Put16(q, o.edns ? 1 : 0);
+  PutName(q, name);
+  Put16(q, qtype);
+  Put16(q, o.qclass);
+  if (o.edns) PutOpt(q, o.udp_size, o.edns_version);
+  return q;
+}
+
+struct PktDeleter {
+  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
+};
+using PktPtr = std::unique_ptr<ldns_pkt, PktDeleter>;
+
+inline std::string RdfText(const ldns_rdf* rdf) {
+  char* s = ldns_rdf2str(rdf);
+  std::string out = s != nullptr ? s : "";
+  free(s);
+  return out;
+}
+
+// "owner TTL CLASS TYPE rdata" with single spaces, as ldns prints it.
+inline std::string RrText(const ldns_rr* rr) {
+  char* s = ldns_rr2str(rr);
+  std::string out = s != nullptr ? s : "";
+  free(s);
+  for (char& c : out) {
+    if (c == '\t') c = ' ';
+  }
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+inline std::vector<const ldns_rr*> Rrs(const ldns_rr_list* list) {
+  std::vector<const ldns_rr*> out;
+  for (size_t i = 0; list != nullptr && i < ldns_rr_list_rr_count(list); ++i) {
+    out.push_back(ldns_rr_list_rr(list, i));
+  }
+  return out;
+}
+
+struct Reply {
+  dns::AnswerResult result;
+  std::vector<uint8_t> wire;
+  PktPtr pkt;
+
+  std::vector<const ldns_rr*> answer() const { return Rrs(ldns_pkt_answer(pkt.get())); }
+  std::vector<const ldns_rr*> authority() const { return Rrs(ldns_pkt_authority(pkt.get())); }
+  std::vector<const ldns_rr*> additional() const { return Rrs(ldns_pkt_additional(pkt.get())); }
+  std::vector<std::string> AnswerText() const {
+    std::vector<std::string> out;
+    for (const ldns_rr* rr : answer()) out.push_back(RrText(rr));
+    return out;
+  }
+  int rcode() const {  // full rcode, extended bits included
+    return (ldns_pkt_edns_extended_rcode(pkt.get()) << 4) | ldns_pkt_get_rcode(pkt.get());
+  }
+  bool aa() const { return ldns_pkt_aa(pkt.get()); }
+  bool tc() const { return ldns_pkt_tc(pkt.get()); }
+  bool ra() const { return ldns_pkt_ra(pkt.get()); }
+  // True when the message's last record is an OPT (ldns hides where the OPT was).
+  bool OptIsLast() const {
+    const size_t n = wire.size();
+    return n >= 11 && wire[n - 11] == 0 && wire[n - 10] == 0 && wire[n - 9] == 41;
+  }
+};
+
+class DnsFixture {
+ public:
+  std::shared_ptr<const registry::RegistryView> view = BuildView({});
+  zones::ZoneSet zones;
+  dns::AnswerConfig config;
+  std::minstd_rand rng{42};
+
+  void SetInstances(std::vector<registry::Instance> instances, ViewOptions options = {}) {
+    view = BuildView(std::move(instances), options);
+  }
+
+  dns::AnswerResult Raw(std::span<const uint8_t> query, dns::Transport t,
+                        std::vector<uint8_t>& out) {
+    out.assign(dns::kMaxMessage, 0xEE);
+    if (t == dns::Transport::kUdp) out.resize(config.max_udp_size < 512 ? 512 : config.max_udp_size);
+    dns::AnswerResult r = dns::Answer(query, t, *view, zones, config, rng, out);
+    out.resize(r.size);
+    return r;
+  }
+
+  Reply Send(const std::vector<uint8_t>& query, dns::Transport t = dns::Transport::kUdp) {
+    Reply reply;
+    reply.result = Raw(query, t, reply.wire);
+    REQUIRE(reply.result.disposition == dns::Disposition::kReply);
+    if (t == dns::Transport::kUdp) REQUIRE(reply.wire.size() <= config.max_udp_size);
+    ldns_pkt* pkt = nullptr;
+    REQUIRE(ldns_wire2pkt(&pkt, reply.wire.data(), reply.wire.size()) == LDNS_STATUS_OK);
+    reply.pkt.reset(pkt);
+    return reply;
+  }
+
+  Reply Ask(std::string_view name, uint16_t qtype, dns::Transport t = dns::Transport::kUdp,
+            const QueryOptions& o = {}) {
+    return Send(BuildQuery(name, qtype, o), t);
+  }
+};
+
+inline registry::Instance WithTags(registry::Instance i, std::vector<std::string> tags) {
+  i.tags = std::move(tags);
+  return i;
+}
+
+inline registry::Instance WithHealth(registry::Instance i, registry::Health h) {
+  i.health = h;
+  return i;
+}
+
+inline registry::Instance WithWeight(registry::Instance i, uint16_t priority, uint16_t weight) {
+  i.priority = priority;
+  i.weight = weight;
+  return i;
+}
+
+}  // namespace dnsd::testing

@@ -1,0 +1,419 @@
+"""DNS behaviour of the real dnsd binary, seen through dig, kdig and raw sockets."""
+
+import os
+import signal
+import socket
+import struct
+import time
+import unittest
+
+import harness
+from harness import Dnsd, build_query, parse_message, poll_until, recv_frame, tcp_frame
+
+CONFIG = """
+dns:
+  negative_ttl: 3
+"""
+
+CLIENTS = (("dig", False), ("dig", True), ("kdig", False), ("kdig", True))
+BIG = 2000
+
+
+def big_address(i):
+    return "10.1.%d.%d" % (i // 250, i % 250 + 1)
+
+
+class DnsAnswersTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dnsd = Dnsd(config=CONFIG, dns_listen=("127.0.0.1:0", "[::1]:0")).start()
+        d = cls.dnsd
+        d.register("web", "web-1", address="10.0.0.1", port=8080, tags=["primary", "v1"],
+                   meta={"version": "1.2"})
+        d.register("web", "web-2", address="10.0.0.2", port=8081, tags=["v1"])
+        d.register("web", "web-3", address="2001:db8::3", port=8082, tags=["v2"])
+        d.register("syslog", "s1", address="10.0.1.1", port=514, proto="udp")
+        for i in range(BIG):
+            d.register("big", "b%d" % i, address=big_address(i), port=9000)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.dnsd.stop()
+            assert code == 0, "exit status %s; stderr:\n%s" % (code, cls.dnsd.stderr_text())
+        finally:
+            cls.dnsd.cleanup()
+
+    def ask(self, client, name, qtype, tcp=False, extra=()):
+        return getattr(self.dnsd, client)(name, qtype, tcp=tcp, extra=extra)
+
+    def assertAuthoritative(self, r, status="NOERROR"):
+        self.assertEqual(r.status, status, r)
+        self.assertIn("aa", r.flags, r)
+
+    def assertNegative(self, r, status):
+        self.assertAuthoritative(r, status)
+        self.assertEqual(r.answer, [], r)
+        soa = [rr for rr in r.authority if rr[3] == "SOA"]
+        self.assertEqual(len(soa), 1, r)
+        self.assertEqual(soa[0][1], 3, "SOA TTL is dns.negative_ttl")
+
+    def test_srv_lists_every_instance_with_glue(self):
+        for client, tcp in CLIENTS:
+            with self.subTest(client=client, tcp=tcp):
+                r = self.ask(client, "web.service.discovery", "SRV", tcp)
+                self.assertAuthoritative(r)
+                srv = {}
+                for _, ttl, _, rtype, rdata in r.answer:
+                    self.assertEqual((rtype, ttl), ("SRV", 5))
+                    prio, weight, port, target = rdata.split()
+                    srv[target.lower()] = (int(prio), int(weight), int(port))
+                self.assertEqual(srv, {
+                    "web-1.web.instance.discovery.": (1, 1, 8080),
+                    "web-2.web.instance.discovery.": (1, 1, 8081),
+                    "web-3.web.instance.discovery.": (1, 1, 8082)})
+                glue = {(rr[0].lower(), rr[3], rr[4]) for rr in r.additional}
+                self.assertIn(("web-1.web.instance.discovery.", "A", "10.0.0.1"), glue)
+                self.assertIn(("web-2.web.instance.discovery.", "A", "10.0.0.2"), glue)
+                self.assertIn(("web-3.web.instance.discovery.", "AAAA", "2001:db8::3"), glue)
+
+    def test_a_and_aaaa_hold_the_healthy_addresses(self):
+        for client, tcp in CLIENTS:
+            with self.subTest(client=client, tcp=tcp):
+                r = self.ask(client, "web.service.discovery", "A", tcp)
+                self.assertAuthoritative(r)
+                self.assertEqual(sorted(r.rdata(rtype="A")), ["10.0.0.1", "10.0.0.2"])
+                r = self.ask(client, "web.service.discovery", "AAAA", tcp)
+                self.assertEqual(r.rdata(rtype="AAAA"), ["2001:db8::3"])
+
+    def test_tag_selects_instances(self):
+        cases = [
+            ("primary.web.service.discovery", "A", "NOERROR", ["10.0.0.1"]),
+            ("v1.web.service.discovery", "A", "NOERROR", ["10.0.0.1", "10.0.0.2"]),
+            ("v2.web.service.discovery", "AAAA", "NOERROR", ["2001:db8::3"]),
+            ("v2.web.service.discovery", "A", "NOERROR", []),  # NODATA
+            ("nosuchtag.web.service.discovery", "A", "NXDOMAIN", []),
+        ]
+        for name, qtype, status, want in cases:
+            with self.subTest(name=name, qtype=qtype):
+                r = self.dnsd.dig(name, qtype)
+                self.assertAuthoritative(r, status)
+                self.assertEqual(sorted(r.rdata(rtype=qtype)), want)
+
+    def test_rfc2782_names(self):
+        cases = [
+            ("_web._tcp.service.discovery", "NOERROR", {8080, 8081, 8082}),
+            ("_syslog._udp.service.discovery", "NOERROR", {514}),
+            ("_web._udp.service.discovery", "NXDOMAIN", set()),
+            ("_web._primary.service.discovery", "NOERROR", {8080}),
+        ]
+        for client, tcp in (("dig", False), ("kdig", True)):
+            for name, status, ports in cases:
+                with self.subTest(client=client, name=name):
+                    r = self.ask(client, name, "SRV", tcp)
+                    self.assertAuthoritative(r, status)
+                    self.assertEqual({int(d.split()[2]) for d in r.rdata(rtype="SRV")}, ports)
+
+    def test_instance_address_and_txt(self):
+        r = self.dnsd.dig("web-1.web.instance.discovery", "A")
+        self.assertAuthoritative(r)
+        self.assertEqual(r.rdata(rtype="A"), ["10.0.0.1"])
+        r = self.dnsd.kdig("web-3.web.instance.discovery", "AAAA", tcp=True)
+        self.assertEqual(r.rdata(rtype="AAAA"), ["2001:db8::3"])
+        r = self.dnsd.dig("web-1.web.instance.discovery", "TXT")
+        txt = " ".join(r.rdata(rtype="TXT"))
+        self.assertIn('"status=passing"', txt)
+        self.assertIn('"version=1.2"', txt)
+
+    def test_nxdomain_and_nodata_carry_the_soa(self):
+        cases = [
+            ("nothere.service.discovery", "A", "NXDOMAIN"),
+            ("bogus.discovery", "A", "NXDOMAIN"),
+            ("web.service.discovery", "TXT", "NOERROR"),
+            ("service.discovery", "A", "NOERROR"),
+            ("web.instance.discovery", "A", "NOERROR"),
+        ]
+        for client, tcp in CLIENTS:
+            for name, qtype, status in cases:
+                with self.subTest(client=client, tcp=tcp, name=name, qtype=qtype):
+                    self.assertNegative(self.ask(client, name, qtype, tcp), status)
+
+    def test_apex_soa_ns_and_ns_address(self):
+        r = self.dnsd.dig("discovery", "SOA")
+        self.assertAuthoritative(r)
+        self.assertEqual(r.types(), ["SOA"])
+        r = self.dnsd.kdig("discovery", "NS", tcp=True)
+        self.assertEqual(r.rdata(rtype="NS"), ["ns.discovery."])
+        r = self.dnsd.dig("ns.discovery", "A")
+        self.assertEqual(r.rdata(rtype="A"), ["127.0.0.1"])  # the first listen address
+
+    def test_question_case_is_echoed(self):
+        name = "WeB.SeRvIcE.DiScOvErY"
+        for tcp in (False, True):
+            with self.subTest(tcp=tcp):
+                raw = self.dnsd.query(name, "A", tcp=tcp, qid=0x4D2)
+                self.assertEqual(raw[:2], b"\x04\xd2")
+                self.assertEqual(raw[12:12 + len(harness.encode_name(name))],
+                                 harness.encode_name(name))
+                msg = parse_message(raw)
+                self.assertEqual(msg["question"][0][0], name + ".")
+                self.assertEqual(len(msg["answer"]), 2)
+                for owner, *_ in msg["answer"]:
+                    self.assertEqual(owner.lower(), name.lower() + ".")
+
+    def test_edns(self):
+        r = self.dnsd.dig("web.service.discovery", "A")  # dig sends EDNS by default
+        self.assertTrue(r.edns)
+        self.assertLessEqual(r.udp_size, 1232)
+        r = self.dnsd.dig("web.service.discovery", "A", extra=["+noedns"])
+        self.assertFalse(r.edns)
+        self.assertEqual(r.status, "NOERROR")
+        r = self.dnsd.dig("web.service.discovery", "A", extra=["+edns=1", "+noednsneg"])
+        self.assertEqual(r.status, "BADVERS")
+        self.assertTrue(r.edns)
+        # The OPT record comes last in the additional section (HAProxy reads no further).
+        raw = self.dnsd.query("web.service.discovery", "SRV", edns=(1232, 0))
+        msg = parse_message(raw)
+        self.assertEqual(msg["additional"][-1][1], 41)
+
+    def test_large_service_truncates_over_udp_and_is_whole_over_tcp(self):
+        name = "big.service.discovery"
+        r = self.dnsd.dig(name, "A", extra=["+ignore"])
+        self.assertIn("tc", r.flags)
+        self.assertLess(len(r.answer), BIG)
+        r = self.dnsd.dig(name, "A", extra=["+ignore", "+noedns"])
+        self.assertIn("tc", r.flags)
+        for client in ("dig", "kdig"):
+            with self.subTest(client=client):
+                r = self.ask(client, name, "A", tcp=True)
+                self.assertNotIn("tc", r.flags)
+                self.assertEqual(len(set(r.rdata(rtype="A"))), BIG)
+        # A plain dig (no +ignore) retries over TCP on its own and gets everything.
+        r = self.dnsd.dig(name, "A")
+        self.assertEqual(len(r.answer), BIG)
+        # SRV targets are not compressible: a random subset that fits, no TC.
+        raw = self.dnsd.query(name, "SRV", tcp=True)
+        msg = parse_message(raw)
+        self.assertFalse(msg["tc"])
+        self.assertGreater(len(msg["answer"]), 1000)
+        self.assertLess(len(msg["answer"]), BIG)
+        self.assertGreaterEqual(harness.metric_value(self.dnsd.metrics(),
+                                                     "dnsd_dns_tcp_capped_total"), 1)
+        self.assertGreaterEqual(harness.metric_value(self.dnsd.metrics(),
+                                                     "dnsd_dns_truncated_total"), 1)
+
+    def test_pipelined_queries_on_one_tcp_connection(self):
+        queries = {
+            0x101: ("web.service.discovery", "A", 0, 2),
+            0x102: ("nothere.service.discovery", "A", 3, 0),
+            0x103: ("big.service.discovery", "A", 0, BIG),
+            0x104: ("web.service.discovery", "SRV", 0, 3),
+            0x105: ("discovery", "SOA", 0, 1),
+        }
+        blob = b"".join(tcp_frame(build_query(n, t, qid=i)) for i, (n, t, _, _) in queries.items())
+        with socket.create_connection(self.dnsd.dns[0], timeout=5) as s:
+            s.sendall(blob)  # all at once: the server must split the frames itself
+            got = {}
+            for _ in queries:
+                msg = parse_message(recv_frame(s))
+                got[msg["id"]] = msg
+            # The connection stays usable for more queries.
+            s.sendall(tcp_frame(build_query("v1.web.service.discovery", "A", qid=0x106)))
+            self.assertEqual(len(parse_message(recv_frame(s))["answer"]), 2)
+        self.assertEqual(set(got), set(queries))
+        for qid, (name, _, rcode, answers) in queries.items():
+            self.assertEqual(got[qid]["rcode"], rcode, name)
+            self.assertEqual(len(got[qid]["answer"]), answers, name)
+        results = self.dnsd.kdig(["web.service.discovery", "nothere.service.discovery",
+                                  "discovery"], "A", tcp=True, extra=["+keepopen"])
+        self.assertEqual([r.status for r in results], ["NOERROR", "NXDOMAIN", "NOERROR"])
+
+    def test_frames_split_across_segments(self):
+        query = tcp_frame(build_query("web.service.discovery", "A", qid=7))
+        with socket.create_connection(self.dnsd.dns[0], timeout=5) as s:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for i in range(len(query)):  # one byte per segment, the length prefix too
+                s.sendall(query[i:i + 1])
+                time.sleep(0.002)
+            msg = parse_message(recv_frame(s))
+        self.assertEqual(msg["id"], 7)
+        self.assertEqual(len(msg["answer"]), 2)
+
+    def test_ipv6_listener(self):
+        v6 = [a for a in self.dnsd.dns if ":" in a[0]]
+        self.assertEqual(len(v6), 1, self.dnsd.startup_line)
+        self.assertIn("[::1]:%d" % v6[0][1], self.dnsd.startup_line)
+        for tcp in (False, True):
+            with self.subTest(tcp=tcp):
+                r = self.dnsd.dig("web.service.discovery", "A", tcp=tcp, server=v6[0])
+                self.assertEqual(sorted(r.rdata(rtype="A")), ["10.0.0.1", "10.0.0.2"])
+
+    def test_garbage_is_dropped_and_counted(self):
+        before = harness.metric_value(self.dnsd.metrics(), "dnsd_dns_malformed_total") or 0
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            s.sendto(b"\x01\x02\x03", self.dnsd.dns[0])  # no readable header
+            with self.assertRaises(socket.timeout):
+                s.recv(512)
+            response = build_query("web.service.discovery", "A")
+            response = response[:2] + bytes([response[2] | 0x80]) + response[3:]
+            s.sendto(response, self.dnsd.dns[0])  # QR=1: never answered
+            with self.assertRaises(socket.timeout):
+                s.recv(512)
+            s.settimeout(3)
+            s.sendto(build_query("web.service.discovery", "A", qid=9), self.dnsd.dns[0])
+            self.assertEqual(parse_message(s.recv(512))["id"], 9)
+        text = self.dnsd.metrics()
+        self.assertGreater(harness.metric_value(text, "dnsd_dns_malformed_total"), before)
+        self.assertGreaterEqual(harness.metric_value(text, "dnsd_dns_dropped_total"), 2)
+        self.assertGreaterEqual(harness.metric_value(
+            text, "dnsd_dns_queries_total", {"qtype": "SRV", "rcode": "NOERROR"}), 1)
+        self.assertGreater(harness.metric_value(
+            text, "dnsd_dns_request_duration_seconds_count"), 0)
+
+    def test_lapsed_lease_leaves_dns_within_timer_slack(self):
+        self.dnsd.register("lease", "l1", address="10.9.0.1", port=80, ttl="1s")
+        registered = time.monotonic()
+        self.assertEqual(self.dnsd.dig("lease.service.discovery", "A").rdata(), ["10.9.0.1"])
+
+        def gone():
+            r = harness.wire_query(*self.dnsd.dns[0], build_query("lease.service.discovery", "A"))
+            return not parse_message(r)["answer"]
+
+        poll_until(gone, timeout=3.0, interval=0.01, message="lapsed instance out of DNS")
+        elapsed = time.monotonic() - registered
+        self.assertGreater(elapsed, 0.8)
+        self.assertLess(elapsed, 1.0 + 0.3)
+
+
+class TcpLimitsTest(unittest.TestCase):
+    CONFIG = """
+dns:
+  tcp_idle_timeout: 300ms
+  tcp_max_connections: 2
+  workers: 2
+"""
+
+    def setUp(self):
+        self.dnsd = Dnsd(config=self.CONFIG).start()
+        self.addCleanup(self.dnsd.cleanup)
+
+    def tearDown(self):
+        self.dnsd.stop_ok(self)
+
+    def connect_and_ask(self):
+        s = socket.create_connection(self.dnsd.dns[0], timeout=3)
+        s.sendall(tcp_frame(build_query("x.service.discovery", "A", qid=1)))
+        self.assertEqual(parse_message(recv_frame(s))["rcode"], 3)
+        return s
+
+    def test_idle_connection_is_closed(self):
+        s = self.connect_and_ask()
+        start = time.monotonic()
+        with s:
+            s.settimeout(3)
+            try:
+                data = s.recv(1)
+            except ConnectionResetError:
+                data = b""
+        self.assertEqual(data, b"")
+        self.assertGreater(time.monotonic() - start, 0.2)
+        self.assertLess(time.monotonic() - start, 2.0)
+
+    def test_connections_beyond_the_cap_are_closed_at_once(self):
+        a = self.connect_and_ask()
+        b = self.connect_and_ask()
+        with a, b, socket.create_connection(self.dnsd.dns[0], timeout=3) as c:
+            try:
+                c.sendall(tcp_frame(build_query("x.service.discovery", "A")))
+                data = c.recv(1)
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            self.assertEqual(data, b"")
+        rejected = harness.metric_value(self.dnsd.metrics(),
+                                        "dnsd_dns_tcp_connections_rejected_total")
+        self.assertGreaterEqual(rejected, 1)
+
+        # Once the others are gone, a new connection is served again.
+        def served():
+            try:
+                with self.connect_and_ask():
+                    return True
+            except (ConnectionError, AssertionError, socket.timeout, struct.error):
+                return False
+
+        poll_until(served, timeout=3, interval=0.05, message="a connection under the cap")
+
+
+class ZoneReloadTest(unittest.TestCase):
+    def setUp(self):
+        self.dnsd = Dnsd()
+        self.addCleanup(self.dnsd.cleanup)
+        self.zones = os.path.join(self.dnsd.workdir.name, "zones")
+        os.mkdir(self.zones)
+        self.write("origin: internal.example.\nttl: 300\nrecords:\n"
+                   "  - {name: db, type: A, data: 10.0.0.5}\n")
+        self.dnsd.args += ["--zones", self.zones]
+        self.dnsd.start()
+
+    def write(self, text):
+        path = os.path.join(self.zones, "internal.yaml")
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    def answer(self):
+        return self.dnsd.dig("db.internal.example", "A").rdata(rtype="A")
+
+    def test_sighup_reloads_and_a_broken_file_keeps_the_old_data(self):
+        self.assertEqual(self.answer(), ["10.0.0.5"])
+        self.write("origin: internal.example.\nttl: 300\nrecords:\n"
+                   "  - {name: db, type: A, data: 10.0.0.6}\n")
+        self.dnsd.proc.send_signal(signal.SIGHUP)
+        poll_until(lambda: self.answer() == ["10.0.0.6"], message="reloaded zone")
+        self.write("origin: internal.example.\nrecords: [ {name: db, type: A, data: nope\n")
+        self.dnsd.proc.send_signal(signal.SIGHUP)
+        poll_until(lambda: "zone reload" in self.dnsd.stderr_text(), message="reload error logged")
+        self.assertEqual(self.answer(), ["10.0.0.6"])
+        self.dnsd.stop_ok(self)
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_sigterm_and_sigint_exit_zero(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with self.subTest(sig=sig), Dnsd() as d:
+                d.register("web", "w1", address="10.0.0.1", port=80)
+                s = socket.create_connection(d.dns[0], timeout=3)  # an open TCP client
+                start = time.monotonic()
+                self.assertEqual(d.stop(sig), 0, d.stderr_text())
+                self.assertLess(time.monotonic() - start, 5.0)
+                s.close()
+
+    def test_version_and_check_config(self):
+        harness.require_binary()
+        import subprocess
+        out = subprocess.run([harness.DNSD_BIN, "--version"], capture_output=True, timeout=10)
+        self.assertEqual(out.returncode, 0)
+        self.assertRegex(out.stdout.decode(), r"^dnsd \S+")
+        with Dnsd(config="dns:\n  ttl: 7\n") as d:
+            path = os.path.join(d.workdir.name, "dnsd.yaml")
+            out = subprocess.run([harness.DNSD_BIN, "--check-config", "--config", path],
+                                 capture_output=True, timeout=10, cwd=d.workdir.name)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn(b"config OK", out.stdout)
+            with open(path, "w") as f:
+                f.write("dns:\n  ttl: many\n  bogus_key: 1\n")
+            out = subprocess.run([harness.DNSD_BIN, "--check-config", "--config", path],
+                                 capture_output=True, timeout=10, cwd=d.workdir.name)
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(b"dns.ttl", out.stderr)
+            self.assertIn(b"bogus_key", out.stderr)
+            out = subprocess.run([harness.DNSD_BIN, "--dns-listen", "nonsense"],
+                                 capture_output=True, timeout=10, cwd=d.workdir.name)
+            self.assertEqual(out.returncode, 2)
+            self.assertTrue(out.stderr)
+            d.stop_ok(self)
+
+
+if __name__ == "__main__":
+    unittest.main()
