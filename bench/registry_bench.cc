@@ -2,12 +2,18 @@
 // register, heartbeat (renew), the Tick that re-queues renewed leases, expiry (lapse,
 // then removal, via Tick with a fake clock), Publish after one change, and memory per
 // instance. Each benchmark builds its own registry and times one pass over all
-// instances (manual time), so the figures are per operation at full size.
+// instances, so the figures are per operation at full size. The reported time is the
+// thread's CPU time (stable on a loaded machine); wall_ns_per_op gives wall time.
+// Memory: live heap bytes (mallinfo2, exact on every run) and VmRSS/VmHWM deltas from
+// /proc/self/status (meaningful only on the first run in a process, since freed
+// memory is reused: run without --benchmark_repetitions for those).
 //
 //   cmake -S . -B build-registry-rel -DCMAKE_BUILD_TYPE=Release
 //   cmake --build build-registry-rel -j2 --target registry_bench
 //   build-registry-rel/bench/registry_bench
 #include <benchmark/benchmark.h>
+#include <malloc.h>
+#include <time.h>
 
 #include <chrono>
 #include <fstream>
@@ -67,34 +73,54 @@ double ProcStatus(const std::string& key) {
   return 0;
 }
 
-template <typename F>
-double Seconds(F&& f) {
-  const auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+double HeapBytes() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<double>(mi.uordblks + mi.hblkhd);
 }
 
-void Report(benchmark::State& state, double seconds, double ops) {
-  state.SetIterationTime(seconds);
-  state.counters["ns_per_op"] = seconds * 1e9 / ops;
-  state.counters["ops"] = ops;
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+struct Timing {
+  double cpu = 0;
+  double wall = 0;
+};
+
+template <typename F>
+Timing Measure(F&& f) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double cpu0 = ThreadCpuSeconds();
+  f();
+  return {ThreadCpuSeconds() - cpu0,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count()};
+}
+
+void Report(benchmark::State& state, Timing t, double ops) {
+  state.SetIterationTime(t.cpu);
+  state.counters["ns_per_op"] = t.cpu * 1e9 / ops;
+  state.counters["wall_ns_per_op"] = t.wall * 1e9 / ops;
 }
 
 void BM_Register(benchmark::State& state) {
   for (auto _ : state) {
     dnsd::testing::FakeClock clock;
-    const double rss0 = ProcStatus("VmRSS"), hwm0 = ProcStatus("VmHWM");
+    const double heap0 = HeapBytes(), rss0 = ProcStatus("VmRSS"), hwm0 = ProcStatus("VmHWM");
     Registry reg(clock, BenchConfig());
-    const double t = Seconds([&] { Fill(reg, 30s); });
-    const double rss1 = ProcStatus("VmRSS"), hwm1 = ProcStatus("VmHWM");
-    const double pub = Seconds([&] { reg.Publish(); });  // first, full publish
-    const double rss2 = ProcStatus("VmRSS"), hwm2 = ProcStatus("VmHWM");
+    const Timing t = Measure([&] { Fill(reg, 30s); });
+    const double heap1 = HeapBytes(), rss1 = ProcStatus("VmRSS"), hwm1 = ProcStatus("VmHWM");
+    const Timing pub = Measure([&] { reg.Publish(); });  // first, full publish
+    const double heap2 = HeapBytes(), rss2 = ProcStatus("VmRSS"), hwm2 = ProcStatus("VmHWM");
     Report(state, t, kInstances);
-    state.counters["rss_bytes_per_instance"] = (rss1 - rss0) / kInstances;
-    state.counters["hwm_bytes_per_instance"] = (hwm1 - hwm0) / kInstances;
-    state.counters["rss_bytes_per_instance_published"] = (rss2 - rss0) / kInstances;
-    state.counters["hwm_bytes_per_instance_published"] = (hwm2 - hwm0) / kInstances;
-    state.counters["full_publish_ms"] = pub * 1e3;
+    state.counters["heap_B_per_inst"] = (heap1 - heap0) / kInstances;
+    state.counters["heap_B_per_inst_published"] = (heap2 - heap0) / kInstances;
+    state.counters["rss_B_per_inst"] = (rss1 - rss0) / kInstances;
+    state.counters["hwm_B_per_inst"] = (hwm1 - hwm0) / kInstances;
+    state.counters["rss_B_per_inst_published"] = (rss2 - rss0) / kInstances;
+    state.counters["hwm_B_per_inst_published"] = (hwm2 - hwm0) / kInstances;
+    state.counters["full_publish_ms"] = pub.cpu * 1e3;
   }
 }
 // First, so that the memory figures start from a fresh heap.
@@ -111,7 +137,7 @@ void BM_Heartbeat(benchmark::State& state) {
   }
   for (auto _ : state) {
     clock.Advance(10s);
-    const double t = Seconds([&] {
+    const Timing t = Measure([&] {
       for (const auto& [s, i] : names) {
         if (!reg.Heartbeat(s, i).ok()) std::abort();
       }
@@ -134,7 +160,7 @@ void BM_TickRequeueRenewed(benchmark::State& state) {
   }
   for (auto _ : state) {
     clock.Advance(20s);  // the first deadlines, not the renewed ones
-    const double t = Seconds([&] { reg.Tick(); });
+    const Timing t = Measure([&] { reg.Tick(); });
     if (reg.Stats().passing != kInstances) std::abort();
     Report(state, t, kInstances);
   }
@@ -147,7 +173,7 @@ void BM_ExpiryLapse(benchmark::State& state) {
   Fill(reg, 30s);
   for (auto _ : state) {
     clock.Advance(30s);
-    const double t = Seconds([&] { reg.Tick(); });
+    const Timing t = Measure([&] { reg.Tick(); });
     if (reg.Stats().critical != kInstances) std::abort();
     Report(state, t, kInstances);
   }
@@ -162,7 +188,7 @@ void BM_ExpiryRemoval(benchmark::State& state) {
   reg.Tick();
   for (auto _ : state) {
     clock.Advance(60s);
-    const double t = Seconds([&] { reg.Tick(); });
+    const Timing t = Measure([&] { reg.Tick(); });
     if (reg.Stats().instances != 0) std::abort();
     Report(state, t, kInstances);
   }
@@ -178,14 +204,18 @@ void BM_PublishAfterOneChange(benchmark::State& state) {
   Fill(reg, 30s);
   reg.Publish();
   int n = 0;
+  double wall = 0;
   for (auto _ : state) {
     const int k = static_cast<int>((n++ * 7919LL) % kInstances);
     const auto health = n % 2 ? registry::Health::kWarning : registry::Health::kPassing;
     if (!reg.SetStatus(ServiceName(k / kPerService), InstanceId(k % kPerService), health).ok()) {
       std::abort();
     }
-    state.SetIterationTime(Seconds([&] { reg.Publish(); }));
+    const Timing t = Measure([&] { reg.Publish(); });
+    state.SetIterationTime(t.cpu);
+    wall += t.wall;
   }
+  state.counters["wall_us"] = benchmark::Counter(wall * 1e6, benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_PublishAfterOneChange)->UseManualTime()->Unit(benchmark::kMicrosecond);
 

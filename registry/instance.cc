@@ -5,16 +5,19 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 
 namespace registry {
 
 std::string_view HealthName(Health h) {
   switch (h) {
-    case Health::kPassing: return "passing";
-    case Health::kWarning: return "warning";
-    case Health::kCritical: return "critical";
-    case Health::kMaintenance: return "maintenance";
+    case Health::kPassing:
+      return "passing";
+    case Health::kWarning:
+      return "warning";
+    case Health::kCritical:
+      return "critical";
+    case Health::kMaintenance:
+      return "maintenance";
   }
   return "unknown";
 }
@@ -58,8 +61,8 @@ bool IsDnsLabel(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   if (s.front() == '-' || s.back() == '-') return false;
   for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -81,8 +84,9 @@ namespace {
 
 Status CheckLabel(const std::string& value, const char* field) {
   if (!IsDnsLabel(value)) {
-    return Invalid(field, std::string(field) + " must be a DNS label (1-63 letters, digits or "
-                                               "hyphens, no leading or trailing hyphen): \"" +
+    return Invalid(field, std::string(field) +
+                              " must be a DNS label (1-63 letters, digits or "
+                              "hyphens, no leading or trailing hyphen): \"" +
                               value + "\"");
   }
   return Ok{};
@@ -96,8 +100,10 @@ Status CheckTags(std::vector<std::string>& tags) {
   out.reserve(tags.size());
   for (const std::string& tag : tags) {
     if (!IsDnsLabel(tag)) {
-      return Invalid("tags", "tag must be a DNS label (1-63 letters, digits or hyphens, no "
-                             "leading or trailing hyphen): \"" + tag + "\"");
+      return Invalid("tags",
+                     "tag must be a DNS label (1-63 letters, digits or hyphens, no "
+                     "leading or trailing hyphen): \"" +
+                         tag + "\"");
     }
     std::string lower = ToLower(tag);
     // Order as registered, duplicates (case-insensitive) dropped.
@@ -109,7 +115,8 @@ Status CheckTags(std::vector<std::string>& tags) {
 
 Status CheckMeta(const std::map<std::string, std::string>& meta) {
   if (meta.size() > kMaxMetaEntries) {
-    return Invalid("meta", "at most " + std::to_string(kMaxMetaEntries) + " meta entries are allowed");
+    return Invalid("meta",
+                   "at most " + std::to_string(kMaxMetaEntries) + " meta entries are allowed");
   }
   for (const auto& [key, value] : meta) {
     if (key.empty()) return Invalid("meta", "meta keys must not be empty");
@@ -139,8 +146,8 @@ Status CheckNumbers(const InstanceSpec& spec) {
     return Invalid("priority", "priority must be 0-65535, got " + std::to_string(spec.priority));
   }
   if (spec.ttl < Duration::zero() || spec.ttl > kMaxLeaseTtl) {
-    return Invalid("ttl", "ttl must be between 0 and " +
-                              std::to_string(kMaxLeaseTtl.count() / 1000) + "s");
+    return Invalid(
+        "ttl", "ttl must be between 0 and " + std::to_string(kMaxLeaseTtl.count() / 1000) + "s");
   }
   if (spec.deregister_after && *spec.deregister_after < Duration::zero()) {
     return Invalid("deregister_after", "deregister_after must not be negative");

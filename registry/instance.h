@@ -18,9 +18,9 @@ namespace registry {
 enum class Health : uint8_t { kPassing, kWarning, kCritical, kMaintenance };
 enum class Proto : uint8_t { kTcp, kUdp };
 
-std::string_view HealthName(Health h);                   // "passing", ...
-std::optional<Health> ParseHealth(std::string_view s);   // exact lower-case names
-std::string_view ProtoName(Proto p);                     // "tcp" / "udp"
+std::string_view HealthName(Health h);                  // "passing", ...
+std::optional<Health> ParseHealth(std::string_view s);  // exact lower-case names
+std::string_view ProtoName(Proto p);                    // "tcp" / "udp"
 
 // An IPv4 or IPv6 address in network byte order.
 struct IpAddress {
@@ -49,9 +49,9 @@ struct InstanceSpec {
   std::map<std::string, std::string> meta;
   uint32_t weight = 1;
   uint32_t priority = 1;
-  Duration ttl{0};                          // 0 = no lease
-  std::optional<Duration> deregister_after; // default from RegistryConfig
-  std::optional<uint32_t> dns_ttl;          // seconds
+  Duration ttl{0};                           // 0 = no lease
+  std::optional<Duration> deregister_after;  // default from RegistryConfig
+  std::optional<uint32_t> dns_ttl;           // seconds
 };
 
 // Limits on registration input, enforced with a named field in the error.
@@ -85,9 +85,9 @@ struct Instance {
   Duration ttl{0};
   Duration deregister_after{0};
   std::optional<uint32_t> dns_ttl;
-  Health health = Health::kPassing;  // kMaintenance overrides the lease's health
-  std::string note;                  // from the last heartbeat or status call
-  bool is_protected = false;         // lapse held back by self-preservation
+  Health health = Health::kPassing;         // kMaintenance overrides the lease's health
+  std::string note;                         // from the last heartbeat or status call
+  bool is_protected = false;                // lapse held back by self-preservation
   std::optional<TimePoint> lease_deadline;  // set when ttl > 0
   uint64_t index = 0;                       // registry index of its last change
 

@@ -64,8 +64,8 @@ InstanceRec* Registry::Impl::Lookup(std::string_view lower_service, std::string_
 Status Registry::Impl::CheckLimits(const ServiceRec* svc) const {
   if (instances >= reg.config_.max_instances) {
     return Error{ErrorCode::kLimit,
-                 "registry is full: max_instances (" +
-                     std::to_string(reg.config_.max_instances) + ") reached",
+                 "registry is full: max_instances (" + std::to_string(reg.config_.max_instances) +
+                     ") reached",
                  ""};
   }
   if (svc && svc->instances.size() >= reg.config_.max_instances_per_service) {
@@ -291,8 +291,8 @@ Result<uint64_t> Registry::Heartbeat(std::string_view service, std::string_view 
   return impl_->Heartbeat(*rec, status, std::move(note));
 }
 
-Result<uint64_t> Registry::SetStatus(std::string_view service, std::string_view id,
-                                     Health status, std::optional<std::string> note) {
+Result<uint64_t> Registry::SetStatus(std::string_view service, std::string_view id, Health status,
+                                     std::optional<std::string> note) {
   if (Status s = CheckNote(note); !s) return s.error();
   InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
   if (!rec) return NotFound(service, id);

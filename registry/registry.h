@@ -86,12 +86,12 @@ std::string_view RemovalReasonName(RemovalReason r);  // "deregistered", "expire
 // string_views are valid only during the call.
 struct RegistryEvent {
   enum class Kind : uint8_t {
-    kRegistered,    // new instance
-    kUpdated,       // re-registered with new data
-    kHealthChanged, // heartbeat/status/lapse changed health (health holds the new value)
-    kLeaseLapsed,   // lease lapsed and was applied (instance is now critical)
-    kLapseHeldBack, // lease lapsed but self-preservation held it back
-    kRemoved,       // instance gone (reason says why)
+    kRegistered,     // new instance
+    kUpdated,        // re-registered with new data
+    kHealthChanged,  // heartbeat/status/lapse changed health (health holds the new value)
+    kLeaseLapsed,    // lease lapsed and was applied (instance is now critical)
+    kLapseHeldBack,  // lease lapsed but self-preservation held it back
+    kRemoved,        // instance gone (reason says why)
     kSelfPreservationEntered,
     kSelfPreservationLeft,
     kLapseCancelled,  // a held-back instance was renewed or put in maintenance

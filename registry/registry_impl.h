@@ -87,11 +87,11 @@ struct Registry::Impl {
   void FreeSlot(uint32_t slot);
   InstanceRec* Resolve(const TimerEntry& e) const;
   void Count(const InstanceRec& rec, bool add);  // health counters and L
-  uint64_t Touch(InstanceRec& rec);               // bumps the index, marks dirty
+  uint64_t Touch(InstanceRec& rec);              // bumps the index, marks dirty
   void SetHealth(InstanceRec& rec, Health h, TimePoint now);
   void Remove(InstanceRec& rec, RemovalReason reason);
-  void Emit(RegistryEvent::Kind kind, std::string_view service, std::string_view id,
-            Health health, RemovalReason reason = RemovalReason::kDeregistered);
+  void Emit(RegistryEvent::Kind kind, std::string_view service, std::string_view id, Health health,
+            RemovalReason reason = RemovalReason::kDeregistered);
   void Emit(RegistryEvent::Kind kind, const InstanceRec& rec) {
     Emit(kind, rec.inst.service, rec.inst.id, rec.inst.health);
   }

@@ -96,8 +96,7 @@ void Registry::Impl::OnLeaseDue(InstanceRec& rec, TimePoint now) {
   }
   // Maintenance: processed when it is cleared. Held: already in the held-back set.
   // Critical: already out of DNS with its removal pending.
-  if (rec.held || rec.inst.health == Health::kMaintenance ||
-      rec.inst.health == Health::kCritical) {
+  if (rec.held || rec.inst.health == Health::kMaintenance || rec.inst.health == Health::kCritical) {
     return;
   }
   if (!ShouldHold()) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,8 +33,8 @@ struct StringHash {
 class RegistryView {
  public:
   static constexpr size_t kShards = 256;
-  using Shard = std::unordered_map<std::string, std::shared_ptr<const ServiceSnapshot>,
-                                   StringHash, std::equal_to<>>;
+  using Shard = std::unordered_map<std::string, std::shared_ptr<const ServiceSnapshot>, StringHash,
+                                   std::equal_to<>>;
 
   // name must be lower-case. Returns nullptr for an unknown service.
   const ServiceSnapshot* Find(std::string_view lower_name) const;
@@ -42,9 +43,7 @@ class RegistryView {
   uint64_t index() const { return index_; }
   uint64_t generation() const { return generation_; }  // bumps on every publish
 
-  static size_t ShardOf(std::string_view lower_name) {
-    return StringHash{}(lower_name) % kShards;
-  }
+  static size_t ShardOf(std::string_view lower_name) { return StringHash{}(lower_name) % kShards; }
 
   // Written only by Registry::Publish while the view is still private to it.
   std::array<std::shared_ptr<const Shard>, kShards> shards;

@@ -112,7 +112,10 @@ struct CommandLine {
   std::vector<ConfigError> errors;
 };
 
-// Parses argv: reads --config FILE (if given) first, then applies flags over it.
+// Parses argv: reads --config FILE (if given) first, then applies flags over it, then
+// runs Validate(). errors holds every problem of all three (exit_code is then 1).
+// --help prints usage to stdout and sets exit_now; --version only sets show_version
+// (no file is read). Never throws.
 CommandLine ParseCommandLine(int argc, const char* const* argv);
 
 }  // namespace dnsd::config

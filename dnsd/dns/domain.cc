@@ -35,7 +35,7 @@ DomainName ServiceForm(const registry::RegistryView& view, std::string_view svc,
 }
 
 // <svc>.service.D, _<svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D.
-// r[0] is the label next to "service".
+// r[0] is the label next to "service", r[1] the one left of it.
 DomainName ClassifyService(const registry::RegistryView& view, const std::string_view* r,
                            size_t n) {
   if (n == 1) {
@@ -47,7 +47,8 @@ DomainName ClassifyService(const registry::RegistryView& view, const std::string
   if (n != 2) return {};
   InstanceFilter filter;
   if (StartsWithUnderscore(r[0]) && StartsWithUnderscore(r[1])) {
-    const std::string_view proto = r[1].substr(1);
+    // _<svc>._<proto>: r[0] is _<proto>, r[1] is _<svc>.
+    const std::string_view proto = r[0].substr(1);
     if (proto == "tcp" || proto == "udp") {
       filter.kind = InstanceFilter::Kind::kProto;
       filter.proto = proto == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
@@ -55,7 +56,7 @@ DomainName ClassifyService(const registry::RegistryView& view, const std::string
       filter.kind = InstanceFilter::Kind::kTag;
       filter.tag = proto;
     }
-    return ServiceForm(view, r[0].substr(1), filter);
+    return ServiceForm(view, r[1].substr(1), filter);
   }
   if (StartsWithUnderscore(r[0]) || StartsWithUnderscore(r[1])) return {};
   filter.kind = InstanceFilter::Kind::kTag;
@@ -105,7 +106,8 @@ void WriteAddresses(QueryContext& ctx, const DomainName& dn, FamilyFilter family
   CandidateList list;
   list.Collect(*dn.service, dn.filter, family, ctx.config.include_warning);
   if (list.empty()) return;
-  const uint32_t ttl = list.MinTtl(ctx.config.ttl);
+  const uint32_t ttl =
+      ctx.Ttl(family == FamilyFilter::kV4 ? kTypeA : kTypeAaaa, list.MinTtl(ctx.config.ttl));
   list.Order(ctx.rng);
   for (size_t i = 0; i < list.size() && ctx.answer_budget > 0; ++i) {
     if (!ctx.response.AddAddress(owner, list[i].instance->address, ttl)) {
@@ -150,7 +152,7 @@ void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
   CandidateList list;
   list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
   if (list.empty()) return;
-  const uint32_t ttl = list.MinTtl(ctx.config.ttl);
+  const uint32_t ttl = ctx.Ttl(kTypeSrv, list.MinTtl(ctx.config.ttl));
   list.Order(ctx.rng);
   Response& r = ctx.response;
   size_t kept = 0;
@@ -198,23 +200,26 @@ void WriteInstance(QueryContext& ctx, const registry::Instance& i, uint16_t qtyp
   bool ok = true;
   if (qtype == kTypeAny || (qtype == kTypeA && i.address.is_v4()) ||
       (qtype == kTypeAaaa && !i.address.is_v4())) {
-    ok = r.AddAddress(owner, i.address, ttl);
+    ok = r.AddAddress(owner, i.address, ctx.Ttl(i.address.is_v4() ? kTypeA : kTypeAaaa, ttl));
   } else if (qtype == kTypeTxt) {
+    const uint32_t txt_ttl = ctx.Ttl(kTypeTxt, ttl);
     const std::string_view status[] = {"status=", registry::HealthName(i.health)};
-    ok = r.AddTxt(owner, kClassIn, ttl, status);
+    ok = r.AddTxt(owner, kClassIn, txt_ttl, status);
     for (auto it = i.meta.begin(); ok && it != i.meta.end(); ++it) {
       const std::string_view entry[] = {it->first, "=", it->second};
-      ok = r.AddTxt(owner, kClassIn, ttl, entry);
+      ok = r.AddTxt(owner, kClassIn, txt_ttl, entry);
     }
   }
   if (!ok) ctx.omitted = true;
 }
 
-void WriteAdvertised(QueryContext& ctx, uint16_t qtype, const Owner& owner) {
+// cap: the records belong to the name being answered (not glue for another name).
+void WriteAdvertised(QueryContext& ctx, uint16_t qtype, const Owner& owner, bool cap) {
   for (const registry::IpAddress& a : ctx.config.advertise) {
     const uint16_t type = a.is_v4() ? kTypeA : kTypeAaaa;
     if (qtype != kTypeAny && qtype != type) continue;
-    if (!ctx.response.AddAddress(owner, a, ctx.config.ttl)) {
+    const uint32_t ttl = cap ? ctx.Ttl(type, ctx.config.ttl) : ctx.config.ttl;
+    if (!ctx.response.AddAddress(owner, a, ttl)) {
       ctx.omitted = true;
       return;
     }
@@ -237,8 +242,32 @@ void WriteApex(QueryContext& ctx, uint16_t qtype, const Owner& owner) {
     return;
   }
   ctx.response.SetSection(Section::kAdditional);
-  WriteAdvertised(ctx, kTypeAny, Owner::Of(ns));
+  WriteAdvertised(ctx, kTypeAny, Owner::Of(ns), false);
   ctx.response.SetSection(Section::kAnswer);
+}
+
+// The TTLs registered records of this name would get, per type (only computed when a
+// static node shares the name).
+TtlCaps RegisteredTtls(const QueryContext& ctx, const DomainName& dn) {
+  TtlCaps caps;
+  auto lower = [](uint32_t& slot, uint32_t ttl) { slot = ttl < slot ? ttl : slot; };
+  if (dn.kind == DomainNameKind::kService) {
+    for (const registry::Instance& i : dn.service->instances) {
+      if (!IsHealthy(i, ctx.config.include_warning) || !dn.filter.Matches(i)) continue;
+      const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
+      lower(i.address.is_v4() ? caps.a : caps.aaaa, ttl);
+      lower(caps.srv, ttl);
+    }
+  } else if (dn.kind == DomainNameKind::kInstance) {
+    const uint32_t ttl = InstanceTtl(*dn.instance, ctx.config.ttl);
+    lower(dn.instance->address.is_v4() ? caps.a : caps.aaaa, ttl);
+    lower(caps.txt, ttl);
+  } else if (dn.kind == DomainNameKind::kNameServer) {
+    for (const registry::IpAddress& a : ctx.config.advertise) {
+      lower(a.is_v4() ? caps.a : caps.aaaa, ctx.config.ttl);
+    }
+  }
+  return caps;
 }
 
 }  // namespace
@@ -265,11 +294,13 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
   // Static records first: a service SRV answer ends with its glue in the additional
   // section, after which no answer record may follow.
   if (st.kind == zones::LookupKind::kFound) {
-    WriteStatic(ctx, *st.node, qtype, owner, dn.kind == DomainNameKind::kApex);
+    WriteStatic(ctx, *st.node, qtype, owner, dn.kind == DomainNameKind::kApex,
+                RegisteredTtls(ctx, dn));
+    ctx.static_node = st.node;
   }
   switch (dn.kind) {
     case DomainNameKind::kApex: WriteApex(ctx, qtype, owner); break;
-    case DomainNameKind::kNameServer: WriteAdvertised(ctx, qtype, owner); break;
+    case DomainNameKind::kNameServer: WriteAdvertised(ctx, qtype, owner, true); break;
     case DomainNameKind::kService: WriteService(ctx, dn, qtype, owner); break;
     case DomainNameKind::kInstance: WriteInstance(ctx, *dn.instance, qtype, owner); break;
     case DomainNameKind::kEmptyNonTerminal:
@@ -279,6 +310,7 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
       qtype != kTypeCname) {
     result.cname = WriteStaticCname(ctx, *st.node, owner);
   }
+  ctx.static_node = nullptr;
   result.answers = r.count(Section::kAnswer) - before;
   return result;
 }

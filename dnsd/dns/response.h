@@ -91,6 +91,22 @@ class Response {
   uint16_t question_count_ = 0;
 };
 
+// Upper bounds on the TTL per type, so that static and registered records of one name
+// and type (one RRset) carry one TTL (RFC 2181 5.2).
+struct TtlCaps {
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  uint32_t a = kNone, aaaa = kNone, srv = kNone, txt = kNone;
+  uint32_t For(uint16_t type) const {
+    switch (type) {
+      case kTypeA: return a;
+      case kTypeAaaa: return aaaa;
+      case kTypeSrv: return srv;
+      case kTypeTxt: return txt;
+      default: return kNone;
+    }
+  }
+};
+
 struct QueryContext {
   const Question& question;
   Transport transport;
@@ -103,6 +119,13 @@ struct QueryContext {
   bool omitted = false;  // a record was left out because it did not fit
   // udp_answer_limit: instance records still allowed in this answer.
   size_t answer_budget = std::numeric_limits<size_t>::max();
+  // Static records at the name being answered inside D (their TTLs cap ours).
+  const zones::Node* static_node = nullptr;
+
+  uint32_t Ttl(uint16_t type, uint32_t ttl) const {
+    const zones::RRset* set = static_node != nullptr ? static_node->Find(type) : nullptr;
+    return set != nullptr && set->ttl < ttl ? set->ttl : ttl;
+  }
 };
 
 // What answering one name (one step of a CNAME chain) produced.
@@ -118,8 +141,9 @@ struct StepResult {
 // Static records of node for qtype (ANY: A/AAAA, else the first RRset). At the apex of
 // the service domain the zone's SOA/NS are skipped (dnsd's own are answered).
 // Returns the number of records written.
+// caps: the TTLs of registered records of the same name and type.
 size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
-                   const Owner& owner, bool skip_soa_ns);
+                   const Owner& owner, bool skip_soa_ns, const TtlCaps& caps = {});
 // Writes node's CNAME (when it has one) and returns its target.
 std::optional<Name> WriteStaticCname(QueryContext& ctx, const zones::Node& node,
                                      const Owner& owner);

@@ -6,9 +6,11 @@
 namespace dnsd::dns {
 namespace {
 
-bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner, size_t* n) {
+bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner,
+                const TtlCaps& caps, size_t* n) {
+  const uint32_t ttl = std::min(set.ttl, caps.For(set.type));
   for (const std::vector<uint8_t>& rdata : set.rdata) {
-    if (!ctx.response.AddRaw(owner, set.type, set.ttl, rdata)) {
+    if (!ctx.response.AddRaw(owner, set.type, ttl, rdata)) {
       ctx.omitted = true;
       return false;
     }
@@ -20,14 +22,14 @@ bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner, 
 }  // namespace
 
 size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
-                   const Owner& owner, bool skip_soa_ns) {
+                   const Owner& owner, bool skip_soa_ns, const TtlCaps& caps) {
   size_t n = 0;
   auto skipped = [skip_soa_ns](uint16_t type) {
     return skip_soa_ns && (type == kTypeSoa || type == kTypeNs);
   };
   if (qtype != kTypeAny) {
     const zones::RRset* set = node.Find(qtype);
-    if (set != nullptr && !skipped(qtype)) WriteRRset(ctx, *set, owner, &n);
+    if (set != nullptr && !skipped(qtype)) WriteRRset(ctx, *set, owner, caps, &n);
     return n;
   }
   // RFC 8482: ANY gets the addresses, or else one RRset, never everything.
@@ -35,13 +37,13 @@ size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
   for (uint16_t type : {kTypeA, kTypeAaaa}) {
     if (const zones::RRset* set = node.Find(type)) {
       found = true;
-      if (!WriteRRset(ctx, *set, owner, &n)) return n;
+      if (!WriteRRset(ctx, *set, owner, caps, &n)) return n;
     }
   }
   if (found) return n;
   for (const zones::RRset& set : node.rrsets) {
     if (skipped(set.type)) continue;
-    WriteRRset(ctx, set, owner, &n);
+    WriteRRset(ctx, set, owner, caps, &n);
     break;
   }
   return n;

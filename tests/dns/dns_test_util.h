@@ -2,7 +2,12 @@
 // and malformed bytes) and responses decoded by ldns, an independent decoder.
 #pragma once
 
+// stdbool.h first: without __bool_true_false_are_defined, ldns/common.h defines bool,
+// true and false as macros, which breaks the C++ standard headers.
+#include <stdbool.h>
+// clang-format off
 #include <ldns/ldns.h>
+// clang-format on
 
 #include <catch2/catch.hpp>
 #include <cstdint>

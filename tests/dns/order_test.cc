@@ -108,7 +108,7 @@ TEST_CASE("CandidateList keeps healthy matching instances and spills to the heap
   registry::ServiceSnapshot svc;
   svc.name = "big";
   for (size_t i = 0; i < dns::kInlineCandidates + 10; ++i) {
-    char id[16];
+    char id[32];
     std::snprintf(id, sizeof id, "i%05zu", i);
     auto inst = MakeInstance("big", id, i % 2 ? "10.0.0.1" : "::1");
     if (i % 7 == 0) inst.health = registry::Health::kCritical;

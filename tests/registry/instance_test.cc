@@ -35,9 +35,9 @@ TEST_CASE("IpAddress parses IPv4 and IPv6 literals and prints them back", "[regi
 }
 
 TEST_CASE("IpAddress rejects anything that is not a bare literal", "[registry]") {
-  for (const char* text : {"", "1.2.3", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "[::1]",
-                           "fe80::1%eth0", "example.com", "1.2.3.4:80", "::1::2",
-                           "0123:4567:89ab:cdef:0123:4567:89ab:cdef:1"}) {
+  for (const char* text :
+       {"", "1.2.3", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4", "[::1]", "fe80::1%eth0", "example.com",
+        "1.2.3.4:80", "::1::2", "0123:4567:89ab:cdef:0123:4567:89ab:cdef:1"}) {
     INFO(text);
     CHECK_FALSE(IpAddress::Parse(text));
   }
@@ -49,11 +49,19 @@ TEST_CASE("IsDnsLabel accepts 1-63 letters, digits and inner hyphens", "[registr
     bool ok;
   };
   const std::vector<Case> cases = {
-      {"web", true},          {"Web-1", true},        {"a", true},
-      {"0", true},            {std::string(63, 'a'), true},
-      {"", false},            {std::string(64, 'a'), false},
-      {"-web", false},        {"web-", false},        {"we_b", false},
-      {"we.b", false},        {"wéb", false},         {"web ", false},
+      {"web", true},
+      {"Web-1", true},
+      {"a", true},
+      {"0", true},
+      {std::string(63, 'a'), true},
+      {"", false},
+      {std::string(64, 'a'), false},
+      {"-web", false},
+      {"web-", false},
+      {"we_b", false},
+      {"we.b", false},
+      {"wéb", false},
+      {"web ", false},
   };
   for (const Case& c : cases) {
     INFO(c.label);
@@ -93,10 +101,14 @@ TEST_CASE("Validate names the offending field", "[registry]") {
       {"priority 65536", [](InstanceSpec& s) { s.priority = 65536; }, "priority"},
       {"negative ttl", [](InstanceSpec& s) { s.ttl = Duration(-1); }, "ttl"},
       {"ttl over max", [](InstanceSpec& s) { s.ttl = kMaxLeaseTtl + Duration(1); }, "ttl"},
-      {"negative deregister_after",
-       [](InstanceSpec& s) { s.deregister_after = Duration(-1); }, "deregister_after"},
+      {"negative deregister_after", [](InstanceSpec& s) { s.deregister_after = Duration(-1); },
+       "deregister_after"},
       {"dns_ttl over max", [](InstanceSpec& s) { s.dns_ttl = kMaxDnsTtl + 1; }, "dns_ttl"},
-      {"tag not a label", [](InstanceSpec& s) { s.tags = {"ok", "not ok"}; }, "tags"},
+      {"tag not a label",
+       [](InstanceSpec& s) {
+         s.tags = {"ok", "not ok"};
+       },
+       "tags"},
       {"empty tag", [](InstanceSpec& s) { s.tags = {""}; }, "tags"},
       {"too many tags",
        [](InstanceSpec& s) {

@@ -73,15 +73,15 @@ TEST_CASE("Publish copies only the shards of changed services", "[registry]") {
   CHECK(after->Find(b) == before->Find(b));        // and so its snapshot
   CHECK(after->shards[sa] != before->shards[sa]);
   size_t shared = 0;
-  for (size_t i = 0; i < RegistryView::kShards; ++i) shared += after->shards[i] == before->shards[i];
+  for (size_t i = 0; i < RegistryView::kShards; ++i)
+    shared += after->shards[i] == before->shards[i];
   CHECK(shared == RegistryView::kShards - 1);
   // The old view is immutable: it still shows the old state.
   CHECK(before->Find(a)->FindInstance("x")->health == Health::kPassing);
   CHECK(after->Find(a)->FindInstance("x")->health == Health::kWarning);
 }
 
-TEST_CASE("snapshots list instances sorted by id; removed services are dropped",
-          "[registry]") {
+TEST_CASE("snapshots list instances sorted by id; removed services are dropped", "[registry]") {
   FakeClock clock;
   Registry reg(clock, {});
   for (const char* id : {"c", "A", "b"}) REQUIRE(reg.Register(Spec("web", id)).ok());

@@ -189,8 +189,8 @@ TEST_CASE("heartbeat and status reject bad input and unknown instances", "[regis
     CHECK(r.error().code == ErrorCode::kInvalid);
     CHECK(r.error().field == "status");
   }
-  auto long_note = reg.SetStatus("web", "web-1", Health::kWarning,
-                                 std::string(kMaxNoteLength + 1, 'n'));
+  auto long_note =
+      reg.SetStatus("web", "web-1", Health::kWarning, std::string(kMaxNoteLength + 1, 'n'));
   REQUIRE_FALSE(long_note.ok());
   CHECK(long_note.error().field == "note");
   CHECK(reg.Heartbeat("web", "nope").error().code == ErrorCode::kNotFound);
@@ -314,9 +314,8 @@ TEST_CASE("observers hear every change synchronously, in order", "[registry]") {
   reg.Tick();
   clock.Advance(30s);
   reg.Tick();
-  CHECK(log.Kinds() == std::vector<Kind>{Kind::kRegistered, Kind::kUpdated,
-                                         Kind::kHealthChanged, Kind::kLeaseLapsed,
-                                         Kind::kHealthChanged, Kind::kRemoved});
+  CHECK(log.Kinds() == std::vector<Kind>{Kind::kRegistered, Kind::kUpdated, Kind::kHealthChanged,
+                                         Kind::kLeaseLapsed, Kind::kHealthChanged, Kind::kRemoved});
   const auto& removed = log.entries.back();
   CHECK(removed.service == "web");
   CHECK(removed.id == "web-1");

@@ -33,8 +33,8 @@ struct EventLog final : registry::RegistryObserver {
     uint64_t index;
   };
   void OnRegistryEvent(const registry::RegistryEvent& e) override {
-    entries.push_back({e.kind, std::string(e.service), std::string(e.id), e.health, e.reason,
-                       e.index});
+    entries.push_back(
+        {e.kind, std::string(e.service), std::string(e.id), e.health, e.reason, e.index});
   }
   std::vector<registry::RegistryEvent::Kind> Kinds() const {
     std::vector<registry::RegistryEvent::Kind> out;

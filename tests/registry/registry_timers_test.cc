@@ -114,8 +114,7 @@ TEST_CASE("self-preservation holds back lapses beyond the threshold", "[registry
   CHECK(CountHealth(reg, Health::kPassing, true) == 10);
 }
 
-TEST_CASE("held-back lapses are released oldest first when the window passes",
-          "[registry]") {
+TEST_CASE("held-back lapses are released oldest first when the window passes", "[registry]") {
   FakeClock clock;
   Registry reg(clock, Config());
   Fill(reg, 10);  // i0..i9 lapse at 10 s
@@ -237,7 +236,8 @@ TEST_CASE("without enough leased instances or when disabled nothing is held", "[
     FakeClock clock;
     Registry reg(clock, Config(c.enabled));
     Fill(reg, c.instances);
-    for (int i = 0; i < 5; ++i) REQUIRE(reg.Register(Spec("web", "m" + std::to_string(i), 10s)).ok());
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(reg.Register(Spec("web", "m" + std::to_string(i), 10s)).ok());
     for (int i = 0; i < 5; ++i) {  // maintenance does not count in L
       REQUIRE(reg.SetStatus("web", "m" + std::to_string(i), Health::kMaintenance).ok());
     }
@@ -272,8 +272,7 @@ TEST_CASE("lapses older than the window no longer count", "[registry]") {
   CHECK(reg.Stats().critical == 10);
 }
 
-TEST_CASE("a held-back instance stays in DNS and put in maintenance leaves the set",
-          "[registry]") {
+TEST_CASE("a held-back instance stays in DNS and put in maintenance leaves the set", "[registry]") {
   FakeClock clock;
   Registry reg(clock, Config());
   Fill(reg, 20);
