@@ -39,10 +39,22 @@ std::optional<double> ReadNumber(std::string_view text, size_t& pos) {
 // Reads a unit at text[pos]; returns its length in milliseconds, or 0 when unknown.
 double ReadUnit(std::string_view text, size_t& pos) {
   std::string_view rest = text.substr(pos);
-  if (rest.starts_with("ms")) { pos += 2; return 1; }
-  if (rest.starts_with("s")) { pos += 1; return 1000; }
-  if (rest.starts_with("m")) { pos += 1; return 60'000; }
-  if (rest.starts_with("h")) { pos += 1; return 3'600'000; }
+  if (rest.starts_with("ms")) {
+    pos += 2;
+    return 1;
+  }
+  if (rest.starts_with("s")) {
+    pos += 1;
+    return 1000;
+  }
+  if (rest.starts_with("m")) {
+    pos += 1;
+    return 60'000;
+  }
+  if (rest.starts_with("h")) {
+    pos += 1;
+    return 3'600'000;
+  }
   return 0;
 }
 

@@ -32,24 +32,36 @@ std::optional<uint64_t> ParseContentLength(const std::optional<std::string>& tex
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status < 500 ? "Client Error" : "Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 500 ? "Client Error" : "Server Error";
   }
 }
 
 void AddHeader(h2o_req_t* req, std::string_view name, std::string_view value) {
   // HTTP/2 needs lower-case names; h2o keeps the original spelling for HTTP/1.
   h2o_iovec_t lower = h2o_strdup(&req->pool, name.data(), name.size());
-  for (size_t i = 0; i < lower.len; ++i) lower.base[i] = static_cast<char>(std::tolower(lower.base[i]));
+  for (size_t i = 0; i < lower.len; ++i)
+    lower.base[i] = static_cast<char>(std::tolower(lower.base[i]));
   h2o_iovec_t orig = h2o_strdup(&req->pool, name.data(), name.size());
   h2o_iovec_t v = h2o_strdup(&req->pool, value.data(), value.size());
   h2o_add_header_by_str(&req->pool, &req->res.headers, lower.base, lower.len, 1, orig.base, v.base,

@@ -2,10 +2,9 @@
 // that build JSON responses. Same contract as Route (registry thread, no sockets).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "dnsd/http/router.h"
 #include "registry/registry.h"
@@ -24,10 +23,10 @@ HttpResponse ErrorResponse(const registry::Error& error, uint64_t index);
 // Writes (PUT/DELETE); svc and id are valid DNS labels, not yet lower-cased.
 HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, std::string_view id,
                             registry::Registry& registry);
-HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc,
-                             std::string_view id, registry::Registry& registry);
-HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc,
-                             std::string_view id, registry::Registry& registry);
+HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
+                             registry::Registry& registry);
+HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
+                             registry::Registry& registry);
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
                               registry::Registry& registry);
 

@@ -21,7 +21,8 @@ Json Seconds(registry::Duration d) {
 
 Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
   Json lease_remaining = nullptr;
-  if (in.lease_deadline) lease_remaining = ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
+  if (in.lease_deadline)
+    lease_remaining = ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
   return Json{
       {"service", in.service},
       {"id", in.id},
@@ -74,7 +75,8 @@ registry::Result<ServiceQuery> ParseServiceQuery(std::string_view query) {
       }
     } else if (key == "index") {
       uint64_t n = 0;
-      if (!ParseUint(value, n)) return registry::Invalid("index", "\"index\" must be a non-negative integer");
+      if (!ParseUint(value, n))
+        return registry::Invalid("index", "\"index\" must be a non-negative integer");
       q.index = n;
     } else if (key == "wait") {
       q.wait = ParseDuration(value);
@@ -123,7 +125,8 @@ HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
 
 HttpResponse HandleStatus(const registry::Registry& registry, const RouterOptions& options) {
   registry::RegistryStats stats = registry.Stats();
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(options.clock->Now() - options.started);
+  auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(options.clock->Now() - options.started);
   Json body = {
       {"version", options.version},
       {"uptime_seconds", std::max<int64_t>(uptime.count(), 0)},

@@ -30,13 +30,13 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
   }
   registry::Result<uint64_t> index = registry.Register(std::move(*spec));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"service", registry::ToLower(svc)},
-                              {"id", registry::ToLower(id)},
-                              {"index", *index}});
+  return Published(
+      registry,
+      {{"service", registry::ToLower(svc)}, {"id", registry::ToLower(id)}, {"index", *index}});
 }
 
-HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc,
-                             std::string_view id, registry::Registry& registry) {
+HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
+                             registry::Registry& registry) {
   registry::Result<HeartbeatBody> body = ParseHeartbeatBody(request.body);
   if (!body) return ErrorResponse(body.error(), registry.index());
   registry::Result<uint64_t> index = registry.Heartbeat(
@@ -45,14 +45,15 @@ HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc,
   return Published(registry, {{"index", *index}});
 }
 
-HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc,
-                             std::string_view id, registry::Registry& registry) {
+HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
+                             registry::Registry& registry) {
   registry::Result<StatusBody> body = ParseStatusBody(request.body);
   if (!body) return ErrorResponse(body.error(), registry.index());
   registry::Result<uint64_t> index = registry.SetStatus(
       registry::ToLower(svc), registry::ToLower(id), body->status, std::move(body->note));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"index", *index}, {"status", std::string(HealthName(body->status))}});
+  return Published(registry,
+                   {{"index", *index}, {"status", std::string(HealthName(body->status))}});
 }
 
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,

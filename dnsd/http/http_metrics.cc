@@ -44,8 +44,8 @@ void HttpMetrics::Render(std::string& out) const {
   constexpr std::string_view kName = "dnsd_http_requests_total";
   Header(out, kName, "counter", "HTTP API requests by route template and status code.");
   for (const auto& [key, count] : counts_) {
-    std::string labels = "route=\"" + EscapeLabel(key.first) + "\",code=\"" +
-                         std::to_string(key.second) + "\"";
+    std::string labels =
+        "route=\"" + EscapeLabel(key.first) + "\",code=\"" + std::to_string(key.second) + "\"";
     Sample(out, kName, labels, count);
   }
 }
@@ -64,12 +64,15 @@ void RenderRegistryMetrics(const registry::RegistryStats& stats, uint64_t index,
   Sample(out, "dnsd_registry_instances", "status=\"maintenance\"", stats.maintenance);
   Header(out, "dnsd_registry_index", "gauge", "The registry-wide change index.");
   Sample(out, "dnsd_registry_index", "", index);
-  Header(out, "dnsd_lease_lapses_total", "counter", "Lease lapses applied (instance turned critical).");
+  Header(out, "dnsd_lease_lapses_total", "counter",
+         "Lease lapses applied (instance turned critical).");
   Sample(out, "dnsd_lease_lapses_total", "", stats.lease_lapses_total);
   Header(out, "dnsd_instances_removed_total", "counter", "Instances removed, by reason.");
-  Sample(out, "dnsd_instances_removed_total", "reason=\"deregistered\"", stats.removed_deregistered_total);
+  Sample(out, "dnsd_instances_removed_total", "reason=\"deregistered\"",
+         stats.removed_deregistered_total);
   Sample(out, "dnsd_instances_removed_total", "reason=\"expired\"", stats.removed_expired_total);
-  Header(out, "dnsd_self_preservation_active", "gauge", "1 while self-preservation holds back lapses.");
+  Header(out, "dnsd_self_preservation_active", "gauge",
+         "1 while self-preservation holds back lapses.");
   Sample(out, "dnsd_self_preservation_active", "", stats.self_preservation_active ? 1 : 0);
   Header(out, "dnsd_self_preservation_held_back", "gauge", "Lease lapses held back right now.");
   Sample(out, "dnsd_self_preservation_held_back", "", stats.held_back);

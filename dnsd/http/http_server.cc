@@ -8,14 +8,13 @@
 // h2o disposes of (client gone), so a parked request is never touched after h2o freed it.
 #include "dnsd/http/http_server.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <cmath>
 #include <thread>
 #include <unordered_set>
-
-#include <spdlog/spdlog.h>
 
 #include "dnsd/http/blocking_queries.h"
 #include "dnsd/http/h2o_glue.h"
@@ -116,7 +115,8 @@ void HttpServer::Impl::InitH2o() {
   // h2o answers bodies beyond its own limit with a plain-text 413; keep that limit above
   // max_body so that the router's JSON 413 is what clients normally see.
   config_.max_request_entity_size = std::max<uint64_t>(options_.max_body * 2, 4096);
-  h2o_hostconf_t* host = h2o_config_register_host(&config_, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+  h2o_hostconf_t* host =
+      h2o_config_register_host(&config_, h2o_iovec_init(H2O_STRLIT("default")), 65535);
   h2o_pathconf_t* path = h2o_config_register_path(host, "/", 0);
   auto* handler = reinterpret_cast<Handler*>(h2o_create_handler(path, sizeof(Handler)));
   handler->super.on_req = &Impl::OnRequestCb;
@@ -152,7 +152,8 @@ bool HttpServer::Impl::ListenOn(const config::ListenAddress& address, std::strin
   bool v6 = address.host.find(':') != std::string::npos;
   int rc = v6 ? uv_ip6_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(sa))
               : uv_ip4_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(sa));
-  std::string shown = (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+  std::string shown =
+      (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
   if (rc != 0) {
     error = "http listen " + shown + ": not an IP address";
     return false;
@@ -162,7 +163,8 @@ bool HttpServer::Impl::ListenOn(const config::ListenAddress& address, std::strin
   listener->tcp.data = this;
   listeners_.push_back(listener);  // closed by Shutdown, whatever happens next
   rc = uv_tcp_bind(&listener->tcp, sa, v6 ? UV_TCP_IPV6ONLY : 0);
-  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->tcp), 511, &Impl::OnAcceptCb);
+  if (rc == 0)
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->tcp), 511, &Impl::OnAcceptCb);
   if (rc != 0) {
     error = "http listen " + shown + ": " + uv_strerror(rc);
     return false;
@@ -189,8 +191,8 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
     uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp), &Impl::OnConnectionClosedCb);
     return;
   }
-  h2o_socket_t* sock = h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(&conn->tcp),
-                                            &Impl::OnConnectionClosedCb);
+  h2o_socket_t* sock =
+      h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(&conn->tcp), &Impl::OnConnectionClosedCb);
   h2o_accept(&self->accept_ctx_, sock);
 }
 
@@ -314,10 +316,14 @@ bool HttpServer::Impl::ContextIdle() {
   if (h2o_timeout_is_linked(&context_.http2._graceful_shutdown_timeout)) {
     h2o_timeout_unlink(&context_.http2._graceful_shutdown_timeout);
   }
-  h2o_timeout_t* timeouts[] = {&context_.zero_timeout,         &context_.one_sec_timeout,
-                               &context_.hundred_ms_timeout,   &context_.handshake_timeout,
-                               &context_.http1.req_timeout,    &context_.http2.idle_timeout,
-                               &context_.http2.graceful_shutdown_timeout, &context_.proxy.io_timeout};
+  h2o_timeout_t* timeouts[] = {&context_.zero_timeout,
+                               &context_.one_sec_timeout,
+                               &context_.hundred_ms_timeout,
+                               &context_.handshake_timeout,
+                               &context_.http1.req_timeout,
+                               &context_.http2.idle_timeout,
+                               &context_.http2.graceful_shutdown_timeout,
+                               &context_.proxy.io_timeout};
   for (h2o_timeout_t* t : timeouts) {
     if (!h2o_linklist_is_empty(&t->_entries)) return false;
   }
@@ -372,12 +378,13 @@ HttpServer::~HttpServer() {
   // no handle outlives the memory it lives in.
   spdlog::error("http: server destroyed before Shutdown completed; closing now");
   impl_->Shutdown(nullptr);
-  for (int i = 0; i < 5000 && !impl_->closed(); ++i) {
+  for (int i = 0; i < 500 && !impl_->closed(); ++i) {  // at most about half a second
     uv_run(impl_->loop(), UV_RUN_NOWAIT);
     if (!impl_->closed()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (!impl_->closed()) {
-    spdlog::error("http: connections still open; leaking the server rather than freeing live handles");
+    spdlog::error(
+        "http: connections still open; leaking the server rather than freeing live handles");
     static_cast<void>(impl_.release());
   }
 }
@@ -390,6 +397,8 @@ void HttpServer::SetDnsListeners(std::vector<std::string> dns) {
 
 void HttpServer::SetReady(bool ready) { impl_->router_.ready = ready; }
 
-void HttpServer::Shutdown(std::function<void()> on_closed) { impl_->Shutdown(std::move(on_closed)); }
+void HttpServer::Shutdown(std::function<void()> on_closed) {
+  impl_->Shutdown(std::move(on_closed));
+}
 
 }  // namespace dnsd::http

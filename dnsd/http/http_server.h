@@ -4,7 +4,11 @@
 // (same thread) and calls Registry::Publish() after every successful mutation, before
 // the response is sent, so a registration is visible in the very next DNS answer.
 // Blocking queries wait on the registry's change events (it registers itself as a
-// RegistryObserver) and on one timer each; thousands of waiters cost a list entry each.
+// RegistryObserver) and on one timer shared by all; thousands of waiters cost a map entry
+// each. Everything runs on the loop's thread; the registry must outlive the server.
+// After Listen() (even a failed one), call Shutdown() and let the loop run until
+// on_closed before destroying the server; a server destroyed earlier runs the loop
+// briefly itself to close its handles (a fallback, logged as an error).
 #pragma once
 
 #include <uv.h>
@@ -23,8 +27,8 @@ struct HttpServerOptions {
   std::vector<config::ListenAddress> listen;
   std::vector<std::string> tokens;  // empty: writes need no token
   uint64_t max_body = 65536;
-  bool include_warning = false;     // "healthy" counts warning too
-  std::string version;              // for /v1/status
+  bool include_warning = false;  // "healthy" counts warning too
+  std::string version;           // for /v1/status
   // Appends extra Prometheus families (DNS metrics, gauges kept elsewhere) to /metrics.
   std::function<void(std::string&)> render_metrics;
 };

@@ -5,10 +5,14 @@ namespace dnsd::http::internal {
 
 int HttpStatusOf(registry::ErrorCode code) {
   switch (code) {
-    case registry::ErrorCode::kInvalid: return 400;
-    case registry::ErrorCode::kNotFound: return 404;
-    case registry::ErrorCode::kConflict: return 409;
-    case registry::ErrorCode::kLimit: return 429;
+    case registry::ErrorCode::kInvalid:
+      return 400;
+    case registry::ErrorCode::kNotFound:
+      return 404;
+    case registry::ErrorCode::kConflict:
+      return 409;
+    case registry::ErrorCode::kLimit:
+      return 429;
   }
   return 500;
 }

@@ -5,10 +5,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "dnsd/http/duration.h"
 
@@ -88,8 +87,8 @@ Status ReadDuration(const Json& v, std::string_view name, registry::Duration& ou
   } else if (v.is_number()) {
     d = DurationFromSeconds(v.get<double>());
   } else {
-    return Invalid(std::string(name), Quoted(name) +
-                                          " must be a duration such as \"10s\" or a number of seconds");
+    return Invalid(std::string(name),
+                   Quoted(name) + " must be a duration such as \"10s\" or a number of seconds");
   }
   if (!d) {
     return Invalid(std::string(name),
@@ -124,7 +123,8 @@ Status ReadTags(const Json& v, std::vector<std::string>& out) {
 Status ReadMeta(const Json& v, std::map<std::string, std::string>& out) {
   if (!v.is_object()) return Invalid("meta", "\"meta\" must be an object of strings");
   for (const auto& [key, value] : v.items()) {
-    if (!value.is_string()) return Invalid("meta", "\"meta\" value of " + Quoted(key) + " must be a string");
+    if (!value.is_string())
+      return Invalid("meta", "\"meta\" value of " + Quoted(key) + " must be a string");
     out[key] = value.get<std::string>();
   }
   return registry::Ok{};
@@ -134,8 +134,14 @@ Status ReadProto(const Json& v, registry::Proto& out) {
   std::string text;
   if (Status s = ReadString(v, "proto", text); !s) return s;
   text = registry::ToLower(text);
-  if (text == "tcp") { out = registry::Proto::kTcp; return registry::Ok{}; }
-  if (text == "udp") { out = registry::Proto::kUdp; return registry::Ok{}; }
+  if (text == "tcp") {
+    out = registry::Proto::kTcp;
+    return registry::Ok{};
+  }
+  if (text == "udp") {
+    out = registry::Proto::kUdp;
+    return registry::Ok{};
+  }
   return Invalid("proto", "\"proto\" must be \"tcp\" or \"udp\"");
 }
 
@@ -152,7 +158,8 @@ Status ReadDnsTtl(const Json& v, std::optional<uint32_t>& out) {
   if (Status s = ReadDuration(v, "dns_ttl", d); !s) return s;
   if (d.count() % 1000 != 0) return Invalid("dns_ttl", "\"dns_ttl\" must be whole seconds");
   auto seconds = d.count() / 1000;
-  if (seconds > std::numeric_limits<uint32_t>::max()) return Invalid("dns_ttl", "\"dns_ttl\" is out of range");
+  if (seconds > std::numeric_limits<uint32_t>::max())
+    return Invalid("dns_ttl", "\"dns_ttl\" is out of range");
   out = static_cast<uint32_t>(seconds);
   return registry::Ok{};
 }
@@ -189,7 +196,8 @@ Status ReadNote(const Json& v, std::optional<std::string>& out) {
   std::string note;
   if (Status s = ReadString(v, "note", note); !s) return s;
   if (note.size() > registry::kMaxNoteLength) {
-    return Invalid("note", "\"note\" is longer than " + std::to_string(registry::kMaxNoteLength) + " bytes");
+    return Invalid(
+        "note", "\"note\" is longer than " + std::to_string(registry::kMaxNoteLength) + " bytes");
   }
   out = std::move(note);
   return registry::Ok{};

@@ -15,7 +15,14 @@ namespace {
 using internal::ErrorResponse;
 
 enum class Endpoint {
-  kInstance, kHeartbeat, kStatusChange, kServices, kService, kApiStatus, kHealthz, kReadyz,
+  kInstance,
+  kHeartbeat,
+  kStatusChange,
+  kServices,
+  kService,
+  kApiStatus,
+  kHealthz,
+  kReadyz,
   kMetrics,
 };
 
@@ -84,13 +91,16 @@ std::optional<Match> MatchPath(std::string_view path) {
   if (n == 3) return Match{Endpoint::kService, "/v1/services/{svc}", kGetAllow, s[2]};
   if (n < 5 || s[3] != "instances") return std::nullopt;
   if (n == 5) {
-    return Match{Endpoint::kInstance, "/v1/services/{svc}/instances/{id}", "PUT, DELETE", s[2], s[4]};
+    return Match{Endpoint::kInstance, "/v1/services/{svc}/instances/{id}", "PUT, DELETE", s[2],
+                 s[4]};
   }
   if (n == 6 && s[5] == "heartbeat") {
-    return Match{Endpoint::kHeartbeat, "/v1/services/{svc}/instances/{id}/heartbeat", "PUT", s[2], s[4]};
+    return Match{Endpoint::kHeartbeat, "/v1/services/{svc}/instances/{id}/heartbeat", "PUT", s[2],
+                 s[4]};
   }
   if (n == 6 && s[5] == "status") {
-    return Match{Endpoint::kStatusChange, "/v1/services/{svc}/instances/{id}/status", "PUT", s[2], s[4]};
+    return Match{Endpoint::kStatusChange, "/v1/services/{svc}/instances/{id}/status", "PUT", s[2],
+                 s[4]};
   }
   return std::nullopt;
 }
@@ -102,10 +112,13 @@ bool HasPathParameters(Endpoint e) {
 
 bool MethodAllowed(const Match& m, std::string_view method) {
   switch (m.endpoint) {
-    case Endpoint::kInstance: return method == "PUT" || method == "DELETE";
+    case Endpoint::kInstance:
+      return method == "PUT" || method == "DELETE";
     case Endpoint::kHeartbeat:
-    case Endpoint::kStatusChange: return method == "PUT";
-    default: return method == "GET" || method == "HEAD";
+    case Endpoint::kStatusChange:
+      return method == "PUT";
+    default:
+      return method == "GET" || method == "HEAD";
   }
 }
 
@@ -129,8 +142,10 @@ std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterO
   }
   std::string_view value = *request.authorization;
   constexpr std::string_view kScheme = "bearer ";
-  if (value.size() < kScheme.size() || registry::ToLower(value.substr(0, kScheme.size())) != kScheme) {
-    HttpResponse r = ErrorResponse(401, "Authorization must use the Bearer scheme", "Authorization", index);
+  if (value.size() < kScheme.size() ||
+      registry::ToLower(value.substr(0, kScheme.size())) != kScheme) {
+    HttpResponse r =
+        ErrorResponse(401, "Authorization must use the Bearer scheme", "Authorization", index);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
@@ -162,14 +177,22 @@ HttpResponse Dispatch(const Match& m, const HttpRequest& request, registry::Regi
     case Endpoint::kInstance:
       return request.method == "PUT" ? internal::HandleRegister(request, m.svc, m.id, registry)
                                      : internal::HandleDeregister(m.svc, m.id, registry);
-    case Endpoint::kHeartbeat: return internal::HandleHeartbeat(request, m.svc, m.id, registry);
-    case Endpoint::kStatusChange: return internal::HandleSetStatus(request, m.svc, m.id, registry);
-    case Endpoint::kServices: return internal::HandleListServices(registry, options);
-    case Endpoint::kService: return internal::HandleGetService(request, m.svc, registry, options);
-    case Endpoint::kApiStatus: return internal::HandleStatus(registry, options);
-    case Endpoint::kHealthz: return internal::HandleHealthz(registry);
-    case Endpoint::kReadyz: return internal::HandleReadyz(registry, options);
-    case Endpoint::kMetrics: return internal::HandleMetrics(registry, options);
+    case Endpoint::kHeartbeat:
+      return internal::HandleHeartbeat(request, m.svc, m.id, registry);
+    case Endpoint::kStatusChange:
+      return internal::HandleSetStatus(request, m.svc, m.id, registry);
+    case Endpoint::kServices:
+      return internal::HandleListServices(registry, options);
+    case Endpoint::kService:
+      return internal::HandleGetService(request, m.svc, registry, options);
+    case Endpoint::kApiStatus:
+      return internal::HandleStatus(registry, options);
+    case Endpoint::kHealthz:
+      return internal::HandleHealthz(registry);
+    case Endpoint::kReadyz:
+      return internal::HandleReadyz(registry, options);
+    case Endpoint::kMetrics:
+      return internal::HandleMetrics(registry, options);
   }
   return ErrorResponse(404, "not found", "", registry.index());
 }
@@ -181,16 +204,17 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, registry::Regis
                        ? registry.ServiceIndex(registry::ToLower(m.svc))
                        : registry.index();
   if (!MethodAllowed(m, request.method)) {
-    HttpResponse r = ErrorResponse(405, "method " + request.method + " is not allowed here; use " + m.allow,
-                                   "", index);
+    HttpResponse r = ErrorResponse(
+        405, "method " + request.method + " is not allowed here; use " + m.allow, "", index);
     r.headers.emplace_back("Allow", m.allow);
     return r;
   }
   bool too_large = request.body.size() > options.max_body ||
                    (request.content_length && *request.content_length > options.max_body);
   if (too_large) {
-    return ErrorResponse(413, "request body is larger than " + std::to_string(options.max_body) + " bytes",
-                         "", index);
+    return ErrorResponse(
+        413, "request body is larger than " + std::to_string(options.max_body) + " bytes", "",
+        index);
   }
   bool write = request.method == "PUT" || request.method == "DELETE";
   if (write) {
@@ -208,8 +232,8 @@ HttpResponse Route(const HttpRequest& request, registry::Registry& registry,
                    const RouterOptions& options) {
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)
-                            : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200), "",
-                                            registry.index());
+                            : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200),
+                                            "", registry.index());
   response.route = m ? m->route : kUnmatchedRoute;
   return response;
 }

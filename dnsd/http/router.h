@@ -28,9 +28,9 @@ struct HttpRequest {
   std::string path;    // as sent, without the query string (percent-encoding kept)
   std::string query;   // after '?', without it; empty when none
   std::string body;
-  std::optional<std::string> authorization;   // Authorization header value
-  std::optional<uint64_t> content_length;     // Content-Length header, when sent
-  std::optional<registry::IpAddress> peer;    // default "address" of a registration
+  std::optional<std::string> authorization;  // Authorization header value
+  std::optional<uint64_t> content_length;    // Content-Length header, when sent
+  std::optional<registry::IpAddress> peer;   // default "address" of a registration
 };
 
 // A GET /v1/services/{svc} that waits until the service's index exceeds `index`.
@@ -55,12 +55,12 @@ struct RouterOptions {
   const registry::Clock* clock = nullptr;  // required; the registry's time base
   std::vector<std::string> tokens;         // empty: writes need no token
   uint64_t max_body = 65536;
-  bool include_warning = false;            // "healthy" counts warning too
+  bool include_warning = false;  // "healthy" counts warning too
   std::string version;
-  registry::TimePoint started{};           // for uptime_seconds
+  registry::TimePoint started{};  // for uptime_seconds
   std::vector<std::string> dns_listeners;
   std::vector<std::string> http_listeners;
-  bool ready = false;                      // /readyz (also needs the registry loaded)
+  bool ready = false;  // /readyz (also needs the registry loaded)
   registry::Duration default_wait = std::chrono::minutes(5);
   registry::Duration max_wait = std::chrono::minutes(10);
   const metrics::HttpMetrics* http_metrics = nullptr;  // rendered into /metrics when set

@@ -141,7 +141,7 @@ TEST_CASE("opcodes other than QUERY get NOTIMP", "[dns]") {
     const Reply r = f.Ask("web.service.discovery.", LDNS_RR_TYPE_A, Transport::kUdp, o);
     CHECK(r.rcode() == LDNS_RCODE_NOTIMPL);
     CHECK(r.answer().empty());
-    CHECK(ldns_pkt_get_opcode(r.pkt.get()) == static_cast<ldns_pkt_opcode>(opcode));
+    CHECK(((r.wire[2] >> 3) & 0xF) == opcode);  // ldns's enum cannot hold every opcode
   }
 }
 

@@ -13,9 +13,9 @@ TEST_CASE("durations in SPEC forms parse to milliseconds", "[http][duration]") {
     int64_t ms;
   };
   const Case cases[] = {
-      {"500ms", 500},   {"10s", 10'000},     {"1m30s", 90'000}, {"2h", 7'200'000},
-      {"0", 0},         {"10", 10'000},      {"1.5", 1'500},    {"1.5s", 1'500},
-      {"0s", 0},        {"1h1m1s1ms", 3'661'001}, {"0.0005", 1},  {"250ms", 250},
+      {"500ms", 500}, {"10s", 10'000},          {"1m30s", 90'000}, {"2h", 7'200'000},
+      {"0", 0},       {"10", 10'000},           {"1.5", 1'500},    {"1.5s", 1'500},
+      {"0s", 0},      {"1h1m1s1ms", 3'661'001}, {"0.0005", 1},     {"250ms", 250},
   };
   for (const Case& c : cases) {
     INFO(c.text);
@@ -26,8 +26,9 @@ TEST_CASE("durations in SPEC forms parse to milliseconds", "[http][duration]") {
 }
 
 TEST_CASE("malformed or negative durations are rejected", "[http][duration]") {
-  const char* bad[] = {"", "-1", "-5s", "abc", "10x", "s", "1.", ".5", "1m30",
-                       "1 s", "10s ", "1e3", "+5s", "99999999999999999999h", "5d"};
+  const char* bad[] = {"",   "-1",   "-5s", "abc",  "10x", "s",   "1.",
+                       ".5", "1m30", "1 s", "10s ", "1e3", "+5s", "99999999999999999999h",
+                       "5d"};
   for (const char* text : bad) {
     INFO(text);
     CHECK_FALSE(ParseDuration(text));

@@ -1,7 +1,6 @@
 #include "dnsd/http/http_metrics.h"
 
 #include <catch2/catch.hpp>
-
 #include <regex>
 #include <set>
 #include <sstream>
@@ -47,8 +46,10 @@ TEST_CASE("HTTP request counts render per route and code", "[http][metrics]") {
   m.Record("we\"ird\\", 500);
   std::string out;
   m.Render(out);
-  CHECK_THAT(out, Catch::Contains("dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 2\n"));
-  CHECK_THAT(out, Catch::Contains("dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"404\"} 1\n"));
+  CHECK_THAT(out, Catch::Contains(
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 2\n"));
+  CHECK_THAT(out, Catch::Contains(
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"404\"} 1\n"));
   CHECK_THAT(out, Catch::Contains("route=\"we\\\"ird\\\\\""));
   RequireWellFormed(out);
 }
@@ -75,14 +76,14 @@ TEST_CASE("registry families render every status and reason", "[http][metrics]")
   s.held_back = 2;
   std::string out;
   RenderRegistryMetrics(s, 99, out);
-  for (const char* line : {"dnsd_registry_services 3\n", "dnsd_registry_instances{status=\"passing\"} 4\n",
-                           "dnsd_registry_instances{status=\"warning\"} 3\n",
-                           "dnsd_registry_instances{status=\"critical\"} 2\n",
-                           "dnsd_registry_instances{status=\"maintenance\"} 1\n",
-                           "dnsd_registry_index 99\n", "dnsd_lease_lapses_total 7\n",
-                           "dnsd_instances_removed_total{reason=\"deregistered\"} 5\n",
-                           "dnsd_instances_removed_total{reason=\"expired\"} 6\n",
-                           "dnsd_self_preservation_active 1\n", "dnsd_self_preservation_held_back 2\n"}) {
+  for (const char* line :
+       {"dnsd_registry_services 3\n", "dnsd_registry_instances{status=\"passing\"} 4\n",
+        "dnsd_registry_instances{status=\"warning\"} 3\n",
+        "dnsd_registry_instances{status=\"critical\"} 2\n",
+        "dnsd_registry_instances{status=\"maintenance\"} 1\n", "dnsd_registry_index 99\n",
+        "dnsd_lease_lapses_total 7\n", "dnsd_instances_removed_total{reason=\"deregistered\"} 5\n",
+        "dnsd_instances_removed_total{reason=\"expired\"} 6\n", "dnsd_self_preservation_active 1\n",
+        "dnsd_self_preservation_held_back 2\n"}) {
     CHECK_THAT(out, Catch::Contains(line));
   }
   RequireWellFormed(out);

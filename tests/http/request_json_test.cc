@@ -120,9 +120,12 @@ TEST_CASE("heartbeat bodies accept passing or warning and a note", "[http][json]
     const char* field;
   };
   const Case bad[] = {
-      {R"({"status":"critical"})", "status"}, {R"({"status":"maintenance"})", "status"},
-      {R"({"status":"up"})", "status"},       {R"({"status":1})", "status"},
-      {R"({"note":5})", "note"},              {R"({"ttl":"5s"})", "ttl"},
+      {R"({"status":"critical"})", "status"},
+      {R"({"status":"maintenance"})", "status"},
+      {R"({"status":"up"})", "status"},
+      {R"({"status":1})", "status"},
+      {R"({"note":5})", "note"},
+      {R"({"ttl":"5s"})", "ttl"},
   };
   for (const Case& c : bad) {
     INFO(c.body);
@@ -142,7 +145,8 @@ TEST_CASE("status bodies need one of the four states", "[http][json]") {
     REQUIRE(r.ok());
     CHECK(registry::HealthName(r->status) == s);
   }
-  for (const char* body : {"", "{}", R"({"note":"x"})", R"({"status":"down"})", R"({"status":"PASSING"})"}) {
+  for (const char* body :
+       {"", "{}", R"({"note":"x"})", R"({"status":"down"})", R"({"status":"PASSING"})"}) {
     INFO(body);
     auto r = ParseStatusBody(body);
     REQUIRE_FALSE(r.ok());

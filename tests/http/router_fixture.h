@@ -2,9 +2,8 @@
 // requests and parse JSON answers. No sockets.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "dnsd/http/router.h"
 #include "registry/registry.h"
@@ -15,8 +14,7 @@ namespace dnsd::http::testing {
 using Json = nlohmann::json;
 
 struct RouterFixture {
-  explicit RouterFixture(registry::RegistryConfig config = {})
-      : registry(clock, config) {
+  explicit RouterFixture(registry::RegistryConfig config = {}) : registry(clock, config) {
     options.clock = &clock;
     options.started = clock.Now();
     options.version = "9.9.9";
