@@ -41,8 +41,8 @@ struct Request {
   }
 };
 
-AnswerResult Reply(Response& response, const Request& req, uint16_t extra_flags,
-                   uint8_t rcode, uint16_t qtype) {
+AnswerResult Reply(Response& response, const Request& req, uint16_t extra_flags, uint8_t rcode,
+                   uint16_t qtype) {
   AnswerResult r;
   r.disposition = Disposition::kReply;
   r.size = response.Finish(req.header.id, req.BaseFlags() | extra_flags, rcode);
@@ -53,8 +53,7 @@ AnswerResult Reply(Response& response, const Request& req, uint16_t extra_flags,
 }
 
 // An error answer without EDNS: FORMERR/NOTIMP before the OPT record was read.
-AnswerResult Bare(const Request& req, std::span<uint8_t> out, uint8_t rcode,
-                  const Question* q) {
+AnswerResult Bare(const Request& req, std::span<uint8_t> out, uint8_t rcode, const Question* q) {
   Response response(out, std::min(out.size(), kMinUdpSize), OptSpec{});
   if (q != nullptr) {
     response.Begin(req.query.subspan(q->name_begin, q->end - q->name_begin), &q->name);
@@ -121,8 +120,8 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
   Response& r = ctx.response;
   if (last.answers == 0) {
     r.SetSection(Section::kAuthority);
-    const bool ok = last.soa_zone != nullptr ? WriteZoneSoa(ctx, *last.soa_zone)
-                                             : WriteDomainSoa(ctx);
+    const bool ok =
+        last.soa_zone != nullptr ? WriteZoneSoa(ctx, *last.soa_zone) : WriteDomainSoa(ctx);
     if (!ok && last.soa_zone == nullptr) ctx.omitted = true;
   }
   const bool limited = ctx.transport == Transport::kUdp && ctx.config.udp_answer_limit > 0;
@@ -137,8 +136,7 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
 
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
-                    const AnswerConfig& config, std::minstd_rand& rng,
-                    std::span<uint8_t> out) {
+                    const AnswerConfig& config, std::minstd_rand& rng, std::span<uint8_t> out) {
   const std::optional<Header> header = ParseHeader(query);
   if (!header || header->qr() || out.size() < kHeaderSize) return AnswerResult{};  // drop
   const Request req{*header, query, config};
@@ -154,8 +152,8 @@ AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
     return r;
   }
 
-  const OptSpec opt{edns.present, static_cast<uint16_t>(std::max<uint32_t>(
-                                      config.max_udp_size, kMinUdpSize))};
+  const OptSpec opt{edns.present,
+                    static_cast<uint16_t>(std::max<uint32_t>(config.max_udp_size, kMinUdpSize))};
   Response response(out, SizeLimit(transport, edns, config, out.size()), opt);
   response.Begin(query.subspan(q.name_begin, q.end - q.name_begin), &q.name);
   if (edns.present && edns.version > 0) return Reply(response, req, 0, kRcodeBadVers, q.qtype);
@@ -164,8 +162,7 @@ AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
   }
 
   const std::optional<Name> domain = Name::FromText(config.domain);
-  QueryContext ctx{q, transport, view, zones, config, rng, response,
-                   domain ? &*domain : nullptr};
+  QueryContext ctx{q, transport, view, zones, config, rng, response, domain ? &*domain : nullptr};
   if (transport == Transport::kUdp && config.udp_answer_limit > 0) {
     ctx.answer_budget = config.udp_answer_limit;
   }

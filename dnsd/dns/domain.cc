@@ -131,32 +131,31 @@ size_t GlueSize(const Candidate& c, size_t suffix_off, const Name& domain) {
 
 // Glue owners point at the SRV target; targets past the 14-bit pointer range repeat
 // their first label and point at "<svc>.instance.D" inside the first target.
-void WriteGlue(QueryContext& ctx, const Candidate& c, size_t suffix_off) {
+bool WriteGlue(QueryContext& ctx, const Candidate& c, size_t suffix_off) {
   const registry::Instance& i = *c.instance;
   const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
   if (c.target_off <= kMaxPointerTarget) {
-    (void)ctx.response.AddAddress(Owner::At(c.target_off), i.address, ttl);
-  } else if (suffix_off <= kMaxPointerTarget) {
-    (void)ctx.response.AddAddress(Owner::LabelAt(i.id, suffix_off), i.address, ttl);
-  } else {
-    Name target;
-    (void)(target.Append(i.id) && target.Append(i.service) && target.Append("instance") &&
-           target.AppendName(*ctx.domain));
-    (void)ctx.response.AddAddress(Owner::Of(target, false), i.address, ttl);
+    return ctx.response.AddAddress(Owner::At(c.target_off), i.address, ttl);
   }
+  if (suffix_off <= kMaxPointerTarget) {
+    return ctx.response.AddAddress(Owner::LabelAt(i.id, suffix_off), i.address, ttl);
+  }
+  Name target;
+  (void)(target.Append(i.id) && target.Append(i.service) && target.Append("instance") &&
+         target.AppendName(*ctx.domain));
+  return ctx.response.AddAddress(Owner::Of(target, false), i.address, ttl);
 }
 
-// SRV records, each kept only together with room for its glue (whole pairs), then the
-// glue of the kept ones in the additional section.
-void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
-  CandidateList list;
-  list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
-  if (list.empty()) return;
-  const uint32_t ttl = ctx.Ttl(kTypeSrv, list.MinTtl(ctx.config.ttl));
-  list.Order(ctx.rng);
+// SRV records in order while they fit. Over UDP each SRV is kept only together with
+// room for its glue (whole pairs: the glue always follows the kept SRVs, and TC tells
+// the client to come back over TCP for the rest). Over TCP there is no further fallback,
+// so the SRV records come first (SPEC: ~1,300 fit) and glue fills what room is left.
+// Returns how many were kept; *suffix_off receives the glue compression target.
+size_t WriteSrvRecords(QueryContext& ctx, CandidateList& list, uint32_t ttl, const Owner& owner,
+                       size_t* suffix_off) {
+  const bool pair_glue = ctx.transport == Transport::kUdp;
   Response& r = ctx.response;
   size_t kept = 0;
-  size_t suffix_off = kNoOffset;
   for (; kept < list.size() && ctx.answer_budget > 0; ++kept) {
     Candidate& c = list[kept];
     const Response::Mark mark = r.Save();
@@ -164,32 +163,52 @@ void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
     if (!r.AddSrv(owner, *c.instance, ttl, *ctx.domain, &target)) break;
     c.target_off = static_cast<uint16_t>(target);
     const size_t suffix =
-        suffix_off != kNoOffset ? suffix_off : target + 1 + c.instance->id.size();
-    if (!r.writer().TryReserve(GlueSize(c, suffix, *ctx.domain))) {
+        *suffix_off != kNoOffset ? *suffix_off : target + 1 + c.instance->id.size();
+    if (pair_glue && !r.writer().TryReserve(GlueSize(c, suffix, *ctx.domain))) {
       r.Rewind(mark);
       break;
     }
-    suffix_off = suffix;
+    *suffix_off = suffix;
     --ctx.answer_budget;
   }
   if (kept < list.size() && ctx.answer_budget > 0) ctx.omitted = true;
+  return kept;
+}
+
+void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
+  CandidateList list;
+  list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
+  if (list.empty()) return;
+  const uint32_t ttl = ctx.Ttl(kTypeSrv, list.MinTtl(ctx.config.ttl));
+  list.Order(ctx.rng);
+  size_t suffix_off = kNoOffset;
+  const size_t kept = WriteSrvRecords(ctx, list, ttl, owner, &suffix_off);
+  Response& r = ctx.response;
+  const bool reserved = ctx.transport == Transport::kUdp;
   r.SetSection(Section::kAdditional);
   for (size_t i = 0; i < kept; ++i) {
-    r.writer().Release(GlueSize(list[i], suffix_off, *ctx.domain));
-    WriteGlue(ctx, list[i], suffix_off);
+    if (reserved) r.writer().Release(GlueSize(list[i], suffix_off, *ctx.domain));
+    if (!WriteGlue(ctx, list[i], suffix_off)) {
+      ctx.omitted = true;
+      break;
+    }
   }
   r.SetSection(Section::kAnswer);
 }
 
 void WriteService(QueryContext& ctx, const DomainName& dn, uint16_t qtype, const Owner& owner) {
   switch (qtype) {
-    case kTypeA: return WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
-    case kTypeAaaa: return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
+    case kTypeA:
+      return WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
+    case kTypeAaaa:
+      return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
     case kTypeAny:  // RFC 8482: the addresses only, never the whole set
       WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
       return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
-    case kTypeSrv: return WriteSrv(ctx, dn, owner);
-    default: return;
+    case kTypeSrv:
+      return WriteSrv(ctx, dn, owner);
+    default:
+      return;
   }
 }
 
@@ -299,12 +318,21 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
     ctx.static_node = st.node;
   }
   switch (dn.kind) {
-    case DomainNameKind::kApex: WriteApex(ctx, qtype, owner); break;
-    case DomainNameKind::kNameServer: WriteAdvertised(ctx, qtype, owner, true); break;
-    case DomainNameKind::kService: WriteService(ctx, dn, qtype, owner); break;
-    case DomainNameKind::kInstance: WriteInstance(ctx, *dn.instance, qtype, owner); break;
+    case DomainNameKind::kApex:
+      WriteApex(ctx, qtype, owner);
+      break;
+    case DomainNameKind::kNameServer:
+      WriteAdvertised(ctx, qtype, owner, true);
+      break;
+    case DomainNameKind::kService:
+      WriteService(ctx, dn, qtype, owner);
+      break;
+    case DomainNameKind::kInstance:
+      WriteInstance(ctx, *dn.instance, qtype, owner);
+      break;
     case DomainNameKind::kEmptyNonTerminal:
-    case DomainNameKind::kNone: break;
+    case DomainNameKind::kNone:
+      break;
   }
   if (r.count(Section::kAnswer) == before && st.kind == zones::LookupKind::kFound &&
       qtype != kTypeCname) {

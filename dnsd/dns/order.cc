@@ -9,9 +9,12 @@ namespace dnsd::dns {
 
 bool InstanceFilter::Matches(const registry::Instance& instance) const {
   switch (kind) {
-    case Kind::kAll: return true;
-    case Kind::kTag: return instance.HasTag(tag);
-    case Kind::kProto: return instance.proto == proto;
+    case Kind::kAll:
+      return true;
+    case Kind::kTag:
+      return instance.HasTag(tag);
+    case Kind::kProto:
+      return instance.proto == proto;
   }
   return false;
 }
@@ -25,9 +28,8 @@ uint32_t InstanceTtl(const registry::Instance& instance, uint32_t default_ttl) {
   return instance.dns_ttl.value_or(default_ttl);
 }
 
-void CandidateList::Collect(const registry::ServiceSnapshot& service,
-                            const InstanceFilter& filter, FamilyFilter family,
-                            bool include_warning) {
+void CandidateList::Collect(const registry::ServiceSnapshot& service, const InstanceFilter& filter,
+                            FamilyFilter family, bool include_warning) {
   size_ = 0;
   if (service.instances.size() > kInlineCandidates) {
     heap_.resize(service.instances.size());
@@ -66,7 +68,8 @@ void CandidateList::Order(std::minstd_rand& rng) {
 
 uint32_t CandidateList::MinTtl(uint32_t default_ttl) const {
   uint32_t ttl = std::numeric_limits<uint32_t>::max();
-  for (size_t i = 0; i < size_; ++i) ttl = std::min(ttl, InstanceTtl(*data_[i].instance, default_ttl));
+  for (size_t i = 0; i < size_; ++i)
+    ttl = std::min(ttl, InstanceTtl(*data_[i].instance, default_ttl));
   return size_ == 0 ? default_ttl : ttl;
 }
 

@@ -65,8 +65,7 @@ bool Response::Record(const Owner& owner, uint16_t type, uint16_t rclass, uint32
   return true;
 }
 
-bool Response::AddAddress(const Owner& owner, const registry::IpAddress& address,
-                          uint32_t ttl) {
+bool Response::AddAddress(const Owner& owner, const registry::IpAddress& address, uint32_t ttl) {
   const bool v4 = address.is_v4();
   const size_t size = v4 ? 4 : 16;
   return Record(owner, v4 ? kTypeA : kTypeAaaa, kClassIn, ttl,
@@ -83,9 +82,9 @@ bool Response::AddSrv(const Owner& owner, const registry::Instance& instance, ui
     // RFC 2782: the target is never compressed. Written label by label so that no
     // temporary Name is needed.
     at = w_.pos();
-    for (std::string_view label : {std::string_view(instance.id),
-                                   std::string_view(instance.service),
-                                   std::string_view("instance")}) {
+    for (std::string_view label :
+         {std::string_view(instance.id), std::string_view(instance.service),
+          std::string_view("instance")}) {
       w_.U8(static_cast<uint8_t>(std::min<size_t>(label.size(), kMaxLabel)));
       w_.Bytes(label.substr(0, kMaxLabel));
     }

@@ -30,7 +30,7 @@ enum class Section : uint8_t { kAnswer = 0, kAuthority = 1, kAdditional = 2 };
 struct Owner {
   const Name* name = nullptr;
   bool compress = true;
-  std::string_view label;      // literal label before the pointer (pointer form only)
+  std::string_view label;        // literal label before the pointer (pointer form only)
   size_t pointer = kHeaderSize;  // the question's name by default
 
   static Owner Question() { return Owner{}; }
@@ -98,11 +98,16 @@ struct TtlCaps {
   uint32_t a = kNone, aaaa = kNone, srv = kNone, txt = kNone;
   uint32_t For(uint16_t type) const {
     switch (type) {
-      case kTypeA: return a;
-      case kTypeAaaa: return aaaa;
-      case kTypeSrv: return srv;
-      case kTypeTxt: return txt;
-      default: return kNone;
+      case kTypeA:
+        return a;
+      case kTypeAaaa:
+        return aaaa;
+      case kTypeSrv:
+        return srv;
+      case kTypeTxt:
+        return txt;
+      default:
+        return kNone;
     }
   }
 };
@@ -115,7 +120,7 @@ struct QueryContext {
   const AnswerConfig& config;
   std::minstd_rand& rng;
   Response& response;
-  const Name* domain;  // nullptr when config.domain is not a valid name
+  const Name* domain;    // nullptr when config.domain is not a valid name
   bool omitted = false;  // a record was left out because it did not fit
   // udp_answer_limit: instance records still allowed in this answer.
   size_t answer_budget = std::numeric_limits<size_t>::max();
@@ -133,8 +138,8 @@ struct StepResult {
   enum class Kind : uint8_t { kNotOurs, kServFail, kAnswered };
   Kind kind = Kind::kNotOurs;
   bool exists = false;
-  size_t answers = 0;                  // answer records written for this name
-  std::optional<Name> cname;           // target to chase
+  size_t answers = 0;                     // answer records written for this name
+  std::optional<Name> cname;              // target to chase
   const zones::Zone* soa_zone = nullptr;  // negative answers: this zone's SOA, else ours
 };
 
@@ -142,8 +147,8 @@ struct StepResult {
 // the service domain the zone's SOA/NS are skipped (dnsd's own are answered).
 // Returns the number of records written.
 // caps: the TTLs of registered records of the same name and type.
-size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
-                   const Owner& owner, bool skip_soa_ns, const TtlCaps& caps = {});
+size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype, const Owner& owner,
+                   bool skip_soa_ns, const TtlCaps& caps = {});
 // Writes node's CNAME (when it has one) and returns its target.
 std::optional<Name> WriteStaticCname(QueryContext& ctx, const zones::Node& node,
                                      const Owner& owner);

@@ -39,9 +39,9 @@ inline constexpr uint8_t kRcodeRefused = 5;
 inline constexpr uint8_t kRcodeBadVers = 16;  // extended: upper 8 bits go in the OPT TTL
 
 inline constexpr size_t kHeaderSize = 12;
-inline constexpr size_t kMaxNameWire = 255;    // RFC 1035 2.3.4, root byte included
+inline constexpr size_t kMaxNameWire = 255;  // RFC 1035 2.3.4, root byte included
 inline constexpr size_t kMaxLabel = 63;
-inline constexpr size_t kOptRecordSize = 11;   // root owner + 10 fixed bytes, no options
+inline constexpr size_t kOptRecordSize = 11;  // root owner + 10 fixed bytes, no options
 inline constexpr size_t kMinUdpSize = 512;
 inline constexpr uint16_t kMaxPointerTarget = 0x3FFF;
 
@@ -110,9 +110,9 @@ struct NameText {
 void ToText(const Name& name, NameText& out);
 
 struct Question {
-  Name name;               // lower-case, for lookups
+  Name name;                        // lower-case, for lookups
   size_t name_begin = kHeaderSize;  // the client's bytes of the name, echoed verbatim
-  size_t end = 0;          // offset just past QTYPE/QCLASS
+  size_t end = 0;                   // offset just past QTYPE/QCLASS
   uint16_t qtype = 0;
   uint16_t qclass = 0;
 };
@@ -131,8 +131,7 @@ struct Edns {
 // `offset`) and extracts the OPT record. False (FORMERR) when a record overruns the
 // packet, an OPT's owner is not the root, there are two OPTs, or its options overrun.
 // Unknown options are ignored.
-bool ParseRecords(std::span<const uint8_t> packet, const Header& header, size_t offset,
-                  Edns& edns);
+bool ParseRecords(std::span<const uint8_t> packet, const Header& header, size_t offset, Edns& edns);
 
 // Builds a message into buf[0, limit). Every write is checked: a write that does not fit
 // (within limit - reserve) sets overflow() and writes nothing; callers Save() before a

@@ -6,8 +6,8 @@
 namespace dnsd::dns {
 namespace {
 
-bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner,
-                const TtlCaps& caps, size_t* n) {
+bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner, const TtlCaps& caps,
+                size_t* n) {
   const uint32_t ttl = std::min(set.ttl, caps.For(set.type));
   for (const std::vector<uint8_t>& rdata : set.rdata) {
     if (!ctx.response.AddRaw(owner, set.type, ttl, rdata)) {
@@ -21,8 +21,8 @@ bool WriteRRset(QueryContext& ctx, const zones::RRset& set, const Owner& owner,
 
 }  // namespace
 
-size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype,
-                   const Owner& owner, bool skip_soa_ns, const TtlCaps& caps) {
+size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype, const Owner& owner,
+                   bool skip_soa_ns, const TtlCaps& caps) {
   size_t n = 0;
   auto skipped = [skip_soa_ns](uint16_t type) {
     return skip_soa_ns && (type == kTypeSoa || type == kTypeNs);
@@ -77,8 +77,9 @@ StepResult AnswerInZone(QueryContext& ctx, const zones::Zone& zone, const Name& 
   WriteStatic(ctx, *found.node, qtype, owner, false);
   // A generated SOA may live outside the apex node's record list.
   const zones::RRset* soa = zone.soa();
-  if (qtype == kTypeSoa && r.count(Section::kAnswer) == before && found.node->Find(kTypeSoa) == nullptr &&
-      text.view() == zone.origin() && soa != nullptr && !soa->rdata.empty()) {
+  if (qtype == kTypeSoa && r.count(Section::kAnswer) == before &&
+      found.node->Find(kTypeSoa) == nullptr && text.view() == zone.origin() && soa != nullptr &&
+      !soa->rdata.empty()) {
     if (!r.AddRaw(owner, kTypeSoa, soa->ttl, soa->rdata.front())) ctx.omitted = true;
   }
   if (r.count(Section::kAnswer) == before && qtype != kTypeCname) {

@@ -67,24 +67,32 @@ struct NameCase {
 const NameCase kNameCases[] = {
     {"web.service.discovery.", LDNS_RR_TYPE_A, 0, {"10.0.0.1", "10.0.0.2"}},
     {"web.service.discovery.", LDNS_RR_TYPE_AAAA, 0, {"2001:db8::3"}},
-    {"web.service.discovery.", LDNS_RR_TYPE_SRV, 0,
+    {"web.service.discovery.",
+     LDNS_RR_TYPE_SRV,
+     0,
      {"1 1 8080 web-1.web.instance.discovery.", "1 1 8081 web-2.web.instance.discovery.",
       "1 1 8082 web-3.web.instance.discovery."}},
     {"web.service.discovery.", LDNS_RR_TYPE_ANY, 0, {"10.0.0.1", "10.0.0.2", "2001:db8::3"}},
     {"web.service.discovery.", LDNS_RR_TYPE_TXT, 0, {}},
     {"primary.web.service.discovery.", LDNS_RR_TYPE_A, 0, {"10.0.0.1"}},
-    {"v1.web.service.discovery.", LDNS_RR_TYPE_SRV, 0,
+    {"v1.web.service.discovery.",
+     LDNS_RR_TYPE_SRV,
+     0,
      {"1 1 8080 web-1.web.instance.discovery.", "1 1 8081 web-2.web.instance.discovery."}},
     {"v2.web.service.discovery.", LDNS_RR_TYPE_A, 0, {}},   // only an IPv6 instance
     {"old.web.service.discovery.", LDNS_RR_TYPE_A, 0, {}},  // tag on a critical instance
     {"nosuch.web.service.discovery.", LDNS_RR_TYPE_A, 3, {}},
-    {"_web._tcp.service.discovery.", LDNS_RR_TYPE_SRV, 0,
+    {"_web._tcp.service.discovery.",
+     LDNS_RR_TYPE_SRV,
+     0,
      {"1 1 8080 web-1.web.instance.discovery.", "1 1 8081 web-2.web.instance.discovery.",
       "1 1 8082 web-3.web.instance.discovery."}},
     {"_web._udp.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"_dns._udp.service.discovery.", LDNS_RR_TYPE_SRV, 0, {"1 1 53 dns-1.dns.instance.discovery."}},
     {"_dns._tcp.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
-    {"_web._primary.service.discovery.", LDNS_RR_TYPE_SRV, 0,
+    {"_web._primary.service.discovery.",
+     LDNS_RR_TYPE_SRV,
+     0,
      {"1 1 8080 web-1.web.instance.discovery."}},
     {"_web._nosuch.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"_web.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // empty non-terminal
@@ -98,7 +106,9 @@ const NameCase kNameCases[] = {
     {"web-1.web.instance.discovery.", LDNS_RR_TYPE_A, 0, {"10.0.0.1"}},
     {"web-1.web.instance.discovery.", LDNS_RR_TYPE_ANY, 0, {"10.0.0.1"}},
     {"web-1.web.instance.discovery.", LDNS_RR_TYPE_AAAA, 0, {}},
-    {"web-1.web.instance.discovery.", LDNS_RR_TYPE_TXT, 0,
+    {"web-1.web.instance.discovery.",
+     LDNS_RR_TYPE_TXT,
+     0,
      {"\"status=passing\"", "\"version=1.2.3\"", "\"zone=eu-1\""}},
     {"web-3.web.instance.discovery.", LDNS_RR_TYPE_AAAA, 0, {"2001:db8::3"}},
     {"web-4.web.instance.discovery.", LDNS_RR_TYPE_A, 0, {"10.0.0.4"}},  // any health
@@ -169,8 +179,8 @@ TEST_CASE("NS at the apex comes with the advertised addresses as glue", "[dns]")
   const Reply r = f.Ask("discovery.", LDNS_RR_TYPE_NS);
   std::set<std::string> glue;
   for (const ldns_rr* rr : r.additional()) glue.insert(RrText(rr));
-  CHECK(glue == std::set<std::string>{"ns.discovery. 5 IN A 127.0.0.1",
-                                      "ns.discovery. 5 IN AAAA ::1"});
+  CHECK(glue ==
+        std::set<std::string>{"ns.discovery. 5 IN A 127.0.0.1", "ns.discovery. 5 IN AAAA ::1"});
 }
 
 struct TtlCase {

@@ -2,10 +2,10 @@
 // and malformed bytes) and responses decoded by ldns, an independent decoder.
 #pragma once
 
+// clang-format off
 // stdbool.h first: without __bool_true_false_are_defined, ldns/common.h defines bool,
 // true and false as macros, which breaks the C++ standard headers.
 #include <stdbool.h>
-// clang-format off
 #include <ldns/ldns.h>
 // clang-format on
 
@@ -58,8 +58,8 @@ inline void PutOpt(std::vector<uint8_t>& out, uint16_t udp_size, uint8_t version
   Put16(out, udp_size);
   out.push_back(0);  // extended rcode
   out.push_back(version);
-  Put16(out, 0);     // flags
-  Put16(out, 0);     // rdlen
+  Put16(out, 0);  // flags
+  Put16(out, 0);  // rdlen
 }
 
 inline std::vector<uint8_t> BuildQuery(std::string_view name, uint16_t qtype,
@@ -150,7 +150,8 @@ class DnsFixture {
   dns::AnswerResult Raw(std::span<const uint8_t> query, dns::Transport t,
                         std::vector<uint8_t>& out) {
     out.assign(dns::kMaxMessage, 0xEE);
-    if (t == dns::Transport::kUdp) out.resize(config.max_udp_size < 512 ? 512 : config.max_udp_size);
+    if (t == dns::Transport::kUdp)
+      out.resize(config.max_udp_size < 512 ? 512 : config.max_udp_size);
     dns::AnswerResult r = dns::Answer(query, t, *view, zones, config, rng, out);
     out.resize(r.size);
     return r;

@@ -21,11 +21,10 @@ struct ClassifyCase {
 TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[dns]") {
   auto udp = MakeInstance("dns", "d1", "10.0.1.1", 53);
   udp.proto = registry::Proto::kUdp;
-  const auto view = BuildView(
-      {WithTags(MakeInstance("web", "w1", "10.0.0.1"), {"blue"}),
-       WithHealth(WithTags(MakeInstance("web", "w2", "10.0.0.2"), {"red"}),
-                  registry::Health::kCritical),
-       udp});
+  const auto view = BuildView({WithTags(MakeInstance("web", "w1", "10.0.0.1"), {"blue"}),
+                               WithHealth(WithTags(MakeInstance("web", "w2", "10.0.0.2"), {"red"}),
+                                          registry::Health::kCritical),
+                               udp});
   const ClassifyCase cases[] = {
       {"discovery.", DomainNameKind::kApex},
       {"ns.discovery.", DomainNameKind::kNameServer},

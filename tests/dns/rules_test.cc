@@ -121,7 +121,7 @@ TEST_CASE("undecodable packets with a readable header get FORMERR", "[dns]") {
     std::vector<uint8_t> q = BuildQuery("web.service.discovery.", LDNS_RR_TYPE_A);
     PutOpt(q, 1232, 0);
     q[11] = 1;
-    q[q.size() - 1] = 6;                       // rdlen 6
+    q[q.size() - 1] = 6;                     // rdlen 6
     q.insert(q.end(), {0, 10, 0, 8, 1, 2});  // option says 8 bytes, 2 present
     f.ExpectFormErr(q);
   }
@@ -178,8 +178,7 @@ TEST_CASE("CH TXT version.bind and id.server are answered only with chaos on", "
         LDNS_RCODE_REFUSED);
 }
 
-TEST_CASE("names outside the domain and zones: REFUSED, or forwarded when configured",
-          "[dns]") {
+TEST_CASE("names outside the domain and zones: REFUSED, or forwarded when configured", "[dns]") {
   RulesFixture f;
   const Reply refused = f.Ask("example.com.", LDNS_RR_TYPE_A);
   CHECK(refused.rcode() == LDNS_RCODE_REFUSED);

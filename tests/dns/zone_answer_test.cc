@@ -40,17 +40,15 @@ zones::ZoneSet TestZones() {
   std::vector<zones::Node> internal = {
       MakeNode("internal.example.",
                {{LDNS_RR_TYPE_SOA, 3600, {Soa("ns1.internal.example.", 42, 30)}}}),
-      MakeNode("db.internal.example.",
-               {{LDNS_RR_TYPE_A, 300, {A(10, 0, 0, 5), A(10, 0, 0, 6)}},
-                {LDNS_RR_TYPE_MX, 300, {{0, 10, 2, 'm', 'x', 0}}}}),
+      MakeNode("db.internal.example.", {{LDNS_RR_TYPE_A, 300, {A(10, 0, 0, 5), A(10, 0, 0, 6)}},
+                                        {LDNS_RR_TYPE_MX, 300, {{0, 10, 2, 'm', 'x', 0}}}}),
       MakeNode("legacy.internal.example.",
                {{LDNS_RR_TYPE_CNAME, 60, {WireName("db.internal.example.")}}}),
       MakeNode("loop1.internal.example.",
                {{LDNS_RR_TYPE_CNAME, 60, {WireName("loop2.internal.example.")}}}),
       MakeNode("loop2.internal.example.",
                {{LDNS_RR_TYPE_CNAME, 60, {WireName("loop1.internal.example.")}}}),
-      MakeNode("ext.internal.example.",
-               {{LDNS_RR_TYPE_CNAME, 60, {WireName("www.example.com.")}}}),
+      MakeNode("ext.internal.example.", {{LDNS_RR_TYPE_CNAME, 60, {WireName("www.example.com.")}}}),
       MakeNode("dangling.internal.example.",
                {{LDNS_RR_TYPE_CNAME, 60, {WireName("gone.internal.example.")}}}),
       MakeNode("to-service.internal.example.",
@@ -179,15 +177,15 @@ TEST_CASE("static records inside the domain are answered alongside services", "[
   CHECK(alias.answer().size() == 3);
   CHECK(f.Ask("nothing.discovery.", LDNS_RR_TYPE_A).rcode() == LDNS_RCODE_NXDOMAIN);
   // A static name makes the service name exist even with no instances healthy.
-  f.SetInstances({WithHealth(MakeInstance("web", "web-1", "10.0.0.1"), registry::Health::kCritical)});
+  f.SetInstances(
+      {WithHealth(MakeInstance("web", "web-1", "10.0.0.1"), registry::Health::kCritical)});
   CHECK(f.Ask("web.service.discovery.", LDNS_RR_TYPE_A).AnswerText() ==
         std::vector<std::string>{"web.service.discovery. 120 IN A 10.0.9.9"});
   f.SetInstances({});
   CHECK(f.Ask("web.service.discovery.", LDNS_RR_TYPE_AAAA).rcode() == 0);
 }
 
-TEST_CASE("static zones outside the domain are answered while the registry loads",
-          "[dns][zones]") {
+TEST_CASE("static zones outside the domain are answered while the registry loads", "[dns][zones]") {
   ZoneFixture f;
   f.SetInstances({}, ViewOptions{1, false});
   CHECK(f.Ask("db.internal.example.", LDNS_RR_TYPE_A).answer().size() == 2);
