@@ -64,8 +64,12 @@ def main():
     p.add_argument("--max-seconds", type=float, default=600)
     p.add_argument("--prefix", default="svc", help="service name prefix with --generate")
     p.add_argument("--ttl", default="", help="lease, e.g. 5m; default: no lease")
+    p.add_argument("--server-pid", type=int, default=0,
+                   help="also report the server's CPU time per registration")
     p.add_argument("--tag", default="")
     a = p.parse_args()
+    server = benchlib.process_tree(a.server_pid) if a.server_pid else []
+    ticks0 = benchlib.cpu_ticks(server)
     source = a.file if a.file else tuple(int(x) for x in a.generate.split(",")) + (a.prefix,)
     extra = {"ttl": a.ttl} if a.ttl else {}
     t0 = time.time()
@@ -82,6 +86,9 @@ def main():
            "seconds": round(seconds, 2), "per_second": round(done / seconds, 1),
            "connections": a.connections, "timed_out": done + errors < wanted,
            "first_error": next((r[2] for r in results if r[2]), "")}
+    if server and done:
+        out["server_cpu_us_per_registration"] = round(
+            (benchlib.cpu_ticks(server) - ticks0) * 1e6 / benchlib.CLK_TCK / done, 1)
     print(json.dumps(out))
     if errors:
         sys.stderr.write("registration errors: %s\n" % out["first_error"])

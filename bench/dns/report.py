@@ -81,9 +81,10 @@ def server_table(rows, n, servers):
         ld = load["load-%d" % n]
         lines.append("")
         lines.append("dnsd got its %s instances by HTTP in %.1f s (%s registrations/s over %d "
-                     "keep-alive connections)." % ("{:,}".format(ld["registered"]), ld["seconds"],
-                                                   "{:,.0f}".format(ld["per_second"]),
-                                                   ld["connections"]))
+                     "keep-alive connections from Python `http.client`; dnsd's CPU: %s µs per "
+                     "registration)." % ("{:,}".format(ld["registered"]), ld["seconds"],
+                                         "{:,.0f}".format(ld["per_second"]), ld["connections"],
+                                         ld.get("server_cpu_us_per_registration", "?")))
     return lines
 
 
@@ -162,8 +163,10 @@ def targets(meta, rows, ns):
         text = "VmHWM %.0f MiB with %s instances" % (r["hwm_kib"] / 1024,
                                                       "{:,}".format(r["registered"]))
         if not reached:
-            text += " (10^6 not reached: bounded registration; %.0f B/instance)" % (
-                r.get("hwm_bytes_per_instance") or 0)
+            why = ("the registration hit its time bound" if r["timed_out"] else
+                   "this run asked for %s only" % "{:,}".format(r["wanted"]))
+            text += " (10^6 not reached: %s; %.0f B/instance)" % (
+                why, r.get("hwm_bytes_per_instance") or 0)
         ok = verdict(r["hwm_kib"] * 1024 < 2 ** 30) if reached else "not measured"
         lines.append("| 10^6 instances < 1 GiB RSS | %s | %s |" % (text, ok))
     else:
@@ -195,10 +198,12 @@ def drivers(rows):
                          h["latency_p99_us"]) % (h["duration_us"] / 1e6))
     if r:
         lines.append("- Memory: {:,} of {:,} instances registered in {:.0f} s ({:,.0f}/s over the "
-                     "HTTP API{}); `/v1/status` counts {}; VmHWM {:.0f} MiB, VmRSS {:.0f} MiB "
-                     "(started at {:.0f} MiB); {:.0f} bytes of peak RSS per instance.".format(
+                     "HTTP API{}; dnsd's CPU: {} µs per registration); `/v1/status` counts {}; "
+                     "VmHWM {:.0f} MiB, VmRSS {:.0f} MiB (started at {:.0f} MiB); {:.0f} bytes of "
+                     "peak RSS per instance.".format(
                          r["registered"], r["wanted"], r["seconds"], r["per_second"],
                          ", stopped by the time bound" if r["timed_out"] else "",
+                         r.get("server_cpu_us_per_registration", "?"),
                          r["status_instances"], r["hwm_kib"] / 1024, r["rss_kib"] / 1024,
                          r["rss_before_kib"] / 1024, r.get("hwm_bytes_per_instance") or 0))
     return lines
@@ -219,8 +224,8 @@ def section(meta, rows):
                         "**Reduced run** (mode `%s`: %s), not the full benchmark; "
                         "`bench/run --full` on an idle machine gives the full one" %
                         (meta["mode"], ", ".join(
-                            ["sizes %s" % meta["services"], "%d runs of %g s" %
-                             (meta["runs"], meta["duration"])]))))
+                            ["sizes %s" % meta["services"], "%d run%s of %g s" %
+                             (meta["runs"], "" if meta["runs"] == 1 else "s", meta["duration"])]))))
     out += ["",
             "- Command: `%s`" % meta["command"],
             "- Date: %s" % meta["date"],
@@ -239,7 +244,7 @@ def section(meta, rows):
             "`<svc>.service.discovery`, TTL 5. Knot and NSD load it as a zone file, dnsd gets it "
             "over its HTTP API." % meta["instances"],
             "- Queries (dnsperf, UDP, no EDNS, fixed seed): 50 %% A, 40 %% SRV (half each name "
-            "form), 10 %% nonexistent names (NXDOMAIN); %d runs of %g s per server and size, "
+            "form), 10 %% nonexistent names (NXDOMAIN); %d run(s) of %g s per server and size, "
             "taken in rounds (each server once per round, rotating order) while all servers "
             "are loaded; medians with (min-max). CPU µs/query = utime+stime of the server's "
             "processes from `/proc/PID/stat` over the run / queries answered. Latency "

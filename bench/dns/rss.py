@@ -33,7 +33,8 @@ def main():
     reg = subprocess.run(
         [sys.executable, os.path.join(here, "register.py"), "--http-port", str(a.http_port),
          "--generate", "%d,%d" % (services, PER_SERVICE), "--prefix", "m",
-         "--connections", str(a.connections), "--max-seconds", str(a.max_seconds)],
+         "--connections", str(a.connections), "--max-seconds", str(a.max_seconds),
+         "--server-pid", str(a.pid)],
         stdout=subprocess.PIPE, text=True, check=True, timeout=a.max_seconds + 120)
     reg = json.loads(reg.stdout)
     after = benchlib.vm_status(a.pid)
@@ -46,6 +47,7 @@ def main():
         "status_instances": instances, "seconds": reg["seconds"],
         "per_second": reg["per_second"], "timed_out": reg["timed_out"],
         "errors": reg["errors"], "first_error": reg["first_error"],
+        "server_cpu_us_per_registration": reg.get("server_cpu_us_per_registration"),
         "dns_answers_m000000": answer[1] if answer else None,
         "rss_before_kib": before.get("VmRSS"), "hwm_kib": after.get("VmHWM"),
         "rss_kib": after.get("VmRSS"),

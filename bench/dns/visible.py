@@ -31,7 +31,7 @@ def trial(http, dns, svc):
         if answer and answer[0] == 0 and answer[1] > 0:
             t1 = time.perf_counter()
             http.request("DELETE", "/v1/services/%s/instances/i0" % svc)
-            return (t1 - t0) * 1e6, (t_ack - t0) * 1e6, queries
+            return (t1 - t0) * 1e6, (t_ack - t0) * 1e6, (t1 - t_ack) * 1e6, queries
     raise SystemExit("%s not visible after %d queries" % (svc, queries))
 
 
@@ -44,17 +44,20 @@ def main():
     a = p.parse_args()
     http, dns = benchlib.Http(a.http_port), benchlib.UdpResolver(a.dns_port)
     run = os.getpid() % 10000
-    lat, rtt, first = [], [], 0
+    lat, rtt, after, first = [], [], [], 0
     for i in range(a.trials):
-        total, http_rtt, queries = trial(http, dns, "vis%04d-%05d" % (run, i))
+        total, http_rtt, after_ack, queries = trial(http, dns, "vis%04d-%05d" % (run, i))
         lat.append(total)
         rtt.append(http_rtt)
+        after.append(after_ack)
         first += queries == 1
     print(json.dumps({
         "tag": a.tag, "trials": a.trials,
         "p50_us": benchlib.percentile(lat, 50), "p99_us": benchlib.percentile(lat, 99),
         "max_us": max(lat), "http_put_p50_us": benchlib.percentile(rtt, 50),
         "http_put_p99_us": benchlib.percentile(rtt, 99),
+        "after_ack_p50_us": benchlib.percentile(after, 50),
+        "after_ack_p99_us": benchlib.percentile(after, 99),
         "visible_at_first_query": first}))
 
 
