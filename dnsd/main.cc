@@ -21,7 +21,9 @@ namespace {
 int CheckConfig(const dnsd::config::CommandLine& cl) {
   std::vector<std::string> problems;
   for (const dnsd::config::ConfigError& e : cl.errors) problems.push_back(e.ToString());
-  if (problems.empty()) problems = dnsd::CheckResources(cl.config);
+  // Zone files and resolv.conf are read even when the file has errors: every problem
+  // is reported in one run.
+  for (std::string& p : dnsd::CheckResources(cl.config)) problems.push_back(std::move(p));
   for (const std::string& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
   if (!problems.empty()) return 1;
   std::printf("config OK\n");

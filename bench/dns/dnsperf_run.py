@@ -9,6 +9,7 @@ latency is printed; reports avg, p50, p99 and max from those.
 """
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def main():
         sys.stderr.write(proc.stdout[-2000:])
         sys.exit("dnsperf failed against %s (rc %d)" % (a.server, proc.returncode))
     res.update(server=a.server, tag=a.tag, mode="latency" if a.rate else "throughput",
-               duration=a.duration, wall=round(wall, 3),
+               duration=a.duration, wall=round(wall, 3), load1=os.getloadavg()[0],
                server_cpu_s=(ticks1 - ticks0) / benchlib.CLK_TCK)
     res["cpu_us_per_query"] = res["server_cpu_s"] * 1e6 / res["completed"]
     if a.rate:

@@ -24,7 +24,7 @@ std::vector<uint8_t> Name(const std::string& dotted) {
 
 // ID 0xABCD, RD set, one question (A IN), optionally an OPT record.
 std::vector<uint8_t> Query(const std::string& name, bool opt) {
-  std::vector<uint8_t> q = {0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, opt ? 1 : 0};
+  std::vector<uint8_t> q = {0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, static_cast<uint8_t>(opt ? 1 : 0)};
   auto n = Name(name);
   q.insert(q.end(), n.begin(), n.end());
   q.insert(q.end(), {0, 1, 0, 1});
@@ -51,7 +51,9 @@ TEST_CASE("SERVFAIL carries an OPT record when the query had one", "[forward]") 
   REQUIRE(BuildServfail(query, out));
   CHECK(out[11] == 1);
   REQUIRE(out.size() == 12 + Name("example.com").size() + 4 + 11);
-  CHECK(out[out.size() - 10] == 41);
+  CHECK(out[out.size() - 11] == 0);  // root owner
+  CHECK(out[out.size() - 10] == 0);
+  CHECK(out[out.size() - 9] == 41);   // TYPE OPT
 }
 
 TEST_CASE("SERVFAIL is refused for unreadable queries", "[forward]") {

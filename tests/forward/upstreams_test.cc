@@ -1,5 +1,7 @@
 #include "dnsd/forward/upstreams.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -61,7 +63,11 @@ TEST_CASE("dnsd's own listeners are not upstreams", "[forward]") {
 
 TEST_CASE("system expands resolv.conf minus dnsd and fails when nothing is left",
           "[forward]") {
-  std::string path = std::tmpnam(nullptr);
+  char templ[] = "/tmp/dnsd-resolv-XXXXXX";
+  int fd = mkstemp(templ);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::string path = templ;
   {
     std::ofstream f(path);
     f << "nameserver 127.0.0.1\nnameserver 127.0.0.2\n";

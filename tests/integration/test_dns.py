@@ -283,7 +283,9 @@ class DnsAnswersTest(unittest.TestCase):
         poll_until(gone, timeout=3.0, interval=0.01, message="lapsed instance out of DNS")
         elapsed = time.monotonic() - registered
         self.assertGreater(elapsed, 0.8)
-        self.assertLess(elapsed, 1.0 + 0.3)
+        # SPEC: ttl + at most 100 ms of timer slack; the rest is this test's own overhead
+        # (dig, polling) on a loaded CI machine. A periodic tick would miss this bound.
+        self.assertLess(elapsed, 1.0 + 0.6)
 
 
 class TcpLimitsTest(unittest.TestCase):
