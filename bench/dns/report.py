@@ -77,6 +77,13 @@ def server_table(rows, n, servers):
             ("%.0f / %.0f µs" % (l["p50_us"], l["p99_us"])) if l else "-",
             sum(r["lost"] for r in mine), sum(r["sent"] for r in mine),
             mine[0].get("response_bytes", "-")))
+    loads = [r["load1"] for r in by_tag(rows, "qps-%d-" % n) if "load1" in r]
+    if loads:
+        lines.append("")
+        lines.append("Load average (1 min) at the end of these runs: %.1f-%.1f%s." % (
+            min(loads), max(loads), "; the machine was busy with other work, so the absolute "
+            "figures are low and noisy, the within-round ratios less so" if max(loads) > 2.5
+            else ""))
     if "load-%d" % n in load:
         ld = load["load-%d" % n]
         lines.append("")
