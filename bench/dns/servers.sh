@@ -99,7 +99,7 @@ start_dnsd() {
   SERVER_PID=$!
   STARTED_PIDS+=("$SERVER_PID")
   for ((i = 0; i < 300; i++)); do
-    line=$(grep -m1 '^listening ' "$dir/stdout" || true)
+    line=$(grep -m1 "^listening " "$dir/stdout" 2>/dev/null || true)
     [ -n "$line" ] && break
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1

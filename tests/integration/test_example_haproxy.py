@@ -22,23 +22,30 @@ ROUNDS = 12  # requests per look at where traffic goes
 class HaproxyExampleTest(unittest.TestCase):
     def setUp(self):
         harness.require_binary()
-        ex.require_tools(self, "haproxy")
+        ex.require_tools(self, "haproxy", "ss")
 
     def start_backend(self, name):
         backend = ex.Backend(name)
         self.addCleanup(backend.close)
         return backend
 
-    def start_haproxy(self, dnsd):
+    def start_haproxy(self, dnsd, transport):
         self.frontend = ("127.0.0.1", ex.free_tcp_port())
         env = dict(os.environ,
-                   DNSD_DNS="%s:%d" % dnsd.dns[0],
+                   DNSD_DNS="%s%s:%d" % ((transport,) + dnsd.dns[0]),
                    FRONTEND="%s:%d" % self.frontend)
         check = subprocess.run(["haproxy", "-c", "-f", CONFIG], env=env, timeout=15,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.assertEqual(check.returncode, 0, check.stdout.decode())
         self.haproxy = ex.Process(["haproxy", "-db", "-f", CONFIG], env=env, name="haproxy")
         self.addCleanup(self.haproxy.cleanup)
+
+    @staticmethod
+    def tcp_connections_to(addr):
+        out = subprocess.run(["ss", "-Htn", "state", "established",
+                              "( dst %s and dport = :%d )" % addr],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+        return out.stdout.decode().strip()
 
     def seen(self):
         """Backend names answering ROUNDS requests through HAProxy."""
@@ -51,7 +58,14 @@ class HaproxyExampleTest(unittest.TestCase):
                 names.append(body)
         return names
 
-    def test_traffic_follows_registrations(self):
+    def test_traffic_follows_registrations_over_udp(self):
+        self.traffic_follows_registrations("")
+
+    def test_traffic_follows_registrations_over_tcp(self):
+        """The README's advice for large services: nameserver dnsd tcp@ADDR:PORT."""
+        self.traffic_follows_registrations("tcp@")
+
+    def traffic_follows_registrations(self, transport):
         a = self.start_backend("backend-a")
         b = self.start_backend("backend-b")
         with Dnsd() as dnsd:
@@ -62,7 +76,7 @@ class HaproxyExampleTest(unittest.TestCase):
             self.assertEqual(len(srv.answer), 2, srv)
             self.assertEqual(sorted(srv.rdata("additional", "A")), ["127.0.0.1"] * 2, srv)
 
-            self.start_haproxy(dnsd)
+            self.start_haproxy(dnsd, transport)
             seen = set()
 
             def both_reached():
@@ -72,6 +86,9 @@ class HaproxyExampleTest(unittest.TestCase):
             poll_until(both_reached, timeout=20, interval=0.2,
                        message="traffic through haproxy to both backends")
             self.assertLessEqual(seen, {"backend-a", "backend-b"})
+            if transport == "tcp@":
+                poll_until(lambda: self.tcp_connections_to(dnsd.dns[0]), timeout=5,
+                           message="a TCP connection from haproxy to dnsd")
 
             self.assertEqual(dnsd.deregister("web", "b"), 200)
             # Slot emptied after `hold obsolete` (5 s) and one resolution (1 s).
@@ -79,7 +96,7 @@ class HaproxyExampleTest(unittest.TestCase):
                        message="traffic only to backend-a after deregistering b")
             # And it stays so: one more round, all to a.
             self.assertEqual(set(self.seen()), {"backend-a"})
-            # The healthy instance was never lost on the way.
+            # HAProxy lived through the change.
             self.assertTrue(self.haproxy.running(), self.haproxy.output())
             dnsd.stop_ok(self)
         # SIGUSR1 is HAProxy's soft stop: finish what runs, exit 0.

@@ -139,15 +139,19 @@ class ExampleFilesTest(unittest.TestCase):
             self.assertIn(("ConfigMap", cm), objs)
 
     def write_sidecar_config(self, tmp):
+        """The sidecar's dnsd.yaml, and its zones laid out as kubelet mounts a ConfigMap:
+        NAME -> ..data/NAME, ..data -> ..<timestamp>/ holding the files."""
         objs = self.kubernetes()
         config = os.path.join(tmp, "dnsd.yaml")
         with open(config, "w") as f:
             f.write(objs[("ConfigMap", "dnsd-sidecar")]["data"]["dnsd.yaml"])
         zones = os.path.join(tmp, "zones")
-        os.mkdir(zones)
+        os.makedirs(os.path.join(zones, "..2024_01_01_00_00_00.000000001"))
+        os.symlink("..2024_01_01_00_00_00.000000001", os.path.join(zones, "..data"))
         for name, text in objs[("ConfigMap", "dnsd-zones")]["data"].items():
-            with open(os.path.join(zones, name), "w") as f:
+            with open(os.path.join(zones, "..data", name), "w") as f:
                 f.write(text)
+            os.symlink(os.path.join("..data", name), os.path.join(zones, name))
         return config, zones
 
     def test_kubernetes_sidecar_config_is_valid(self):
@@ -159,6 +163,18 @@ class ExampleFilesTest(unittest.TestCase):
                                   "--zones", zones], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, timeout=10)
             self.assertEqual(out.returncode, 0, out.stdout.decode())
+
+    def test_kubernetes_static_zone_answers_from_a_configmap_layout(self):
+        harness.require_binary()
+        with tempfile.TemporaryDirectory() as tmp:
+            _, zones = self.write_sidecar_config(tmp)
+            with Dnsd(args=["--zones", zones]) as dnsd:
+                answer = dnsd.dig("orders-db.service.discovery", "A")
+                self.assertEqual(answer.rdata("answer", "A"), ["192.0.2.10"], answer)
+                srv = dnsd.dig("_postgres._tcp.orders-db.service.discovery", "SRV")
+                self.assertEqual(srv.rdata("answer", "SRV"),
+                                 ["1 1 5432 orders-db.service.discovery."], srv)
+                dnsd.stop_ok(self)
 
     def test_kubernetes_probes_pass_against_dnsd(self):
         """The exec probes, with the port changed to the test dnsd's, against it."""
