@@ -19,11 +19,21 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
     auto put = [&dest](std::string_view s) { dest.append(s.data(), s.data() + s.size()); };
     for (char c : msg.payload) {
       switch (c) {
-        case '"': put("\\\""); break;
-        case '\\': put("\\\\"); break;
-        case '\n': put("\\n"); break;
-        case '\r': put("\\r"); break;
-        case '\t': put("\\t"); break;
+        case '"':
+          put("\\\"");
+          break;
+        case '\\':
+          put("\\\\");
+          break;
+        case '\n':
+          put("\\n");
+          break;
+        case '\r':
+          put("\\r");
+          break;
+        case '\t':
+          put("\\t");
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char esc[6] = {'\\', 'u', '0', '0', kHex[(c >> 4) & 0xf], kHex[c & 0xf]};
@@ -46,15 +56,24 @@ constexpr const char* kJsonPattern =
 std::string_view KindName(registry::RegistryEvent::Kind kind) {
   using K = registry::RegistryEvent::Kind;
   switch (kind) {
-    case K::kRegistered: return "registered";
-    case K::kUpdated: return "updated";
-    case K::kHealthChanged: return "health changed";
-    case K::kLeaseLapsed: return "lease lapsed";
-    case K::kLapseHeldBack: return "lease lapse held back (self-preservation)";
-    case K::kRemoved: return "removed";
-    case K::kSelfPreservationEntered: return "self-preservation entered";
-    case K::kSelfPreservationLeft: return "self-preservation left";
-    case K::kLapseCancelled: return "held-back lapse cancelled";
+    case K::kRegistered:
+      return "registered";
+    case K::kUpdated:
+      return "updated";
+    case K::kHealthChanged:
+      return "health changed";
+    case K::kLeaseLapsed:
+      return "lease lapsed";
+    case K::kLapseHeldBack:
+      return "lease lapse held back (self-preservation)";
+    case K::kRemoved:
+      return "removed";
+    case K::kSelfPreservationEntered:
+      return "self-preservation entered";
+    case K::kSelfPreservationLeft:
+      return "self-preservation left";
+    case K::kLapseCancelled:
+      return "held-back lapse cancelled";
   }
   return "event";
 }
@@ -76,8 +95,8 @@ bool SetupLogging(const config::LogConfig& log, std::string& error) {
     error = "log.format: must be text or json";
     return false;
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "dnsd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger =
+      std::make_shared<spdlog::logger>("dnsd", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   logger->set_formatter(std::move(formatter));
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);

@@ -1,12 +1,11 @@
 // dnsd: authoritative DNS for service discovery (see SPEC.md). main parses the command
 // line, handles --version and --check-config, and runs the Server.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <exception>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"

@@ -1,12 +1,11 @@
 #include "dnsd/server.h"
 
 #include <ares.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/upstreams.h"
@@ -220,9 +219,12 @@ void Server::InstallHandles() {
   };
   uv_signal_start(sigterm_.get(), on_stop, SIGTERM);
   uv_signal_start(sigint_.get(), on_stop, SIGINT);
-  uv_signal_start(sighup_.get(), [](uv_signal_t* h, int) {
-    if (auto* self = static_cast<Server*>(h->data)) self->ReloadZones();
-  }, SIGHUP);
+  uv_signal_start(
+      sighup_.get(),
+      [](uv_signal_t* h, int) {
+        if (auto* self = static_cast<Server*>(h->data)) self->ReloadZones();
+      },
+      SIGHUP);
   ArmTickTimer();
 }
 
@@ -246,16 +248,19 @@ void Server::ArmTickTimer() {
   // A deadline that a Tick() left in place must not make the loop spin.
   if (ms == 0 && next == last_fired_) ms = 1;
   uv_update_time(&loop_);  // the timer counts from now, not from the iteration's start
-  uv_timer_start(tick_timer_.get(), [](uv_timer_t* h) {
-    auto* self = static_cast<Server*>(h->data);
-    if (self == nullptr) return;
-    self->last_fired_ = self->armed_deadline_;
-    self->armed_deadline_.reset();
-    self->registry_->Tick();
-    // Publish now: the check phase of this iteration may only come after a long poll.
-    self->registry_->Publish();
-    self->ArmTickTimer();
-  }, ms, 0);
+  uv_timer_start(
+      tick_timer_.get(),
+      [](uv_timer_t* h) {
+        auto* self = static_cast<Server*>(h->data);
+        if (self == nullptr) return;
+        self->last_fired_ = self->armed_deadline_;
+        self->armed_deadline_.reset();
+        self->registry_->Tick();
+        // Publish now: the check phase of this iteration may only come after a long poll.
+        self->registry_->Publish();
+        self->ArmTickTimer();
+      },
+      ms, 0);
 }
 
 void Server::ReloadZones() {
@@ -280,10 +285,13 @@ void Server::BeginShutdown(const char* why) {
   int rc = shutdown_guard_.Init([&](uv_timer_t* h) { return uv_timer_init(&loop_, h); });
   if (rc == 0) {
     shutdown_guard_.get()->data = this;
-    uv_timer_start(shutdown_guard_.get(), [](uv_timer_t* h) {
-      spdlog::warn("HTTP shutdown did not finish in time; exiting anyway");
-      uv_stop(h->loop);
-    }, kShutdownGraceMs, 0);
+    uv_timer_start(
+        shutdown_guard_.get(),
+        [](uv_timer_t* h) {
+          spdlog::warn("HTTP shutdown did not finish in time; exiting anyway");
+          uv_stop(h->loop);
+        },
+        kShutdownGraceMs, 0);
     uv_unref(shutdown_guard_.handle());  // must not keep the loop alive by itself
   }
   if (http_) {

@@ -58,7 +58,7 @@ def rounds(rows, n):
 
 
 def server_table(rows, n, servers):
-    lat = {r["server"]: r for r in by_tag(rows, "lat-%d" % n)}
+    lat = {r["server"]: r for r in rows if r.get("tag") == "lat-%d" % n}
     load = {r["tag"]: r for r in by_tag(rows, "load-")}
     lines = ["| server | qps | server CPU µs/query | avg latency at full load | "
              "p50 / p99 latency at %s qps | lost | response bytes |" %

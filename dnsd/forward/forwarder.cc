@@ -117,8 +117,7 @@ Forwarder::~Forwarder() {
 }
 
 std::unique_ptr<Forwarder> Forwarder::Create(uv_loop_t* loop, ForwarderOptions options,
-                                             metrics::DnsMetrics& metrics,
-                                             std::string& error) {
+                                             metrics::DnsMetrics& metrics, std::string& error) {
   if (options.upstreams.empty()) {
     error = "no upstream resolvers";
     return nullptr;
@@ -131,8 +130,8 @@ std::unique_ptr<Forwarder> Forwarder::Create(uv_loop_t* loop, ForwarderOptions o
     ares_options opts{};
     // NOCHECKRESP stays off: c-ares then treats SERVFAIL/REFUSED/NOTIMP as a failure
     // of that server and moves on to the next one.
-    opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
-                 (tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
+    opts.flags =
+        ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | (tcp ? ARES_FLAG_USEVC : ARES_FLAG_IGNTC);
     opts.timeout = static_cast<int>(f->options_.timeout.count());
     opts.tries = 1;
     opts.sock_state_cb = &Channel::SockState;
@@ -176,8 +175,7 @@ void Forwarder::Forward(std::span<const uint8_t> query, Protocol protocol, Done 
   ch->ArmTimer();
 }
 
-void Forwarder::OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char* abuf,
-                         int alen) {
+void Forwarder::OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
   std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
   if (status == ARES_EDESTRUCTION) return;  // the Forwarder is going away
   Forwarder* self = pending->owner;

@@ -27,9 +27,9 @@ namespace dnsd::forward {
 enum class Protocol : uint8_t { kUdp, kTcp };
 
 struct ForwarderOptions {
-  std::vector<Upstream> upstreams;  // tried in this order
+  std::vector<Upstream> upstreams;          // tried in this order
   std::chrono::milliseconds timeout{2000};  // per upstream
-  size_t max_in_flight = 4096;       // beyond it: SERVFAIL at once
+  size_t max_in_flight = 4096;              // beyond it: SERVFAIL at once
 };
 
 class Forwarder {

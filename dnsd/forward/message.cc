@@ -67,9 +67,9 @@ bool BuildServfail(std::span<const uint8_t> query, std::vector<uint8_t>& out) {
   bool opt = HasOpt(query, question_end);
 
   out.clear();
-  out.insert(out.end(), query.begin(), query.begin() + 2);  // ID
+  out.insert(out.end(), query.begin(), query.begin() + 2);        // ID
   out.push_back(static_cast<uint8_t>(0x80 | (query[2] & 0x79)));  // QR, opcode, RD
-  out.push_back(0x80 | 2);                                         // RA, SERVFAIL
+  out.push_back(0x80 | 2);                                        // RA, SERVFAIL
   Append16(out, 1);
   Append16(out, 0);
   Append16(out, 0);

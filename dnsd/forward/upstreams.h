@@ -19,7 +19,7 @@ struct Upstream {
 
   std::string ToString() const;  // "10.0.0.2:53", "[2001:db8::1]:53"
   bool IsLoopback() const;
-  bool IsUnspecified() const;    // 0.0.0.0 or ::
+  bool IsUnspecified() const;  // 0.0.0.0 or ::
   friend bool operator==(const Upstream&, const Upstream&) = default;
 };
 

@@ -19,14 +19,22 @@ std::string_view QtypeLabel(size_t slot) {
 
 std::string RcodeLabel(size_t rcode) {
   switch (rcode) {
-    case 0: return "NOERROR";
-    case 1: return "FORMERR";
-    case 2: return "SERVFAIL";
-    case 3: return "NXDOMAIN";
-    case 4: return "NOTIMP";
-    case 5: return "REFUSED";
-    case 16: return "BADVERS";
-    default: return std::to_string(rcode);
+    case 0:
+      return "NOERROR";
+    case 1:
+      return "FORMERR";
+    case 2:
+      return "SERVFAIL";
+    case 3:
+      return "NXDOMAIN";
+    case 4:
+      return "NOTIMP";
+    case 5:
+      return "REFUSED";
+    case 16:
+      return "BADVERS";
+    default:
+      return std::to_string(rcode);
   }
 }
 
@@ -42,16 +50,15 @@ void AppendDouble(std::string& out, const char* format, double v) {
   out.append(buf, static_cast<size_t>(n));
 }
 
-void Header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
+void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
 using Workers = std::span<const DnsMetrics* const>;
 
-void RenderCounter(Workers workers, std::string& out, std::string_view name,
-                   std::string_view help, Counter DnsMetrics::*member) {
+void RenderCounter(Workers workers, std::string& out, std::string_view name, std::string_view help,
+                   Counter DnsMetrics::*member) {
   uint64_t total = 0;
   for (const DnsMetrics* w : workers) total += (w->*member).Get();
   Header(out, name, "counter", help);
@@ -119,21 +126,18 @@ void DnsMetrics::RecordQuery(uint16_t qtype, uint8_t rcode, double seconds) {
   latency_sum_ns_.Inc(static_cast<uint64_t>(seconds * 1e9));
 }
 
-double DnsMetrics::LatencySum() const {
-  return static_cast<double>(latency_sum_ns_.Get()) / 1e9;
-}
+double DnsMetrics::LatencySum() const { return static_cast<double>(latency_sum_ns_.Get()) / 1e9; }
 
 void RenderDns(std::span<const DnsMetrics* const> workers, std::string& out) {
   RenderQueries(workers, out);
   RenderLatency(workers, out);
-  RenderCounter(workers, out, "dnsd_dns_truncated_total",
-                "UDP answers sent with TC set.", &DnsMetrics::truncated);
+  RenderCounter(workers, out, "dnsd_dns_truncated_total", "UDP answers sent with TC set.",
+                &DnsMetrics::truncated);
   RenderCounter(workers, out, "dnsd_dns_tcp_capped_total",
                 "TCP answers cut to a random subset that fits 65535 bytes.",
                 &DnsMetrics::tcp_capped);
   RenderCounter(workers, out, "dnsd_dns_malformed_total",
-                "Undecodable DNS packets (answered FORMERR or dropped).",
-                &DnsMetrics::malformed);
+                "Undecodable DNS packets (answered FORMERR or dropped).", &DnsMetrics::malformed);
   RenderCounter(workers, out, "dnsd_dns_dropped_total",
                 "Packets dropped without an answer (QR set, unreadable header).",
                 &DnsMetrics::dropped);

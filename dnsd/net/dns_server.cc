@@ -67,8 +67,8 @@ bool DnsServer::BindAddress(const config::ListenAddress& listen, std::string& bo
     for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
       int fd = BindSocket(*address, type, true);
       if (fd < 0) {
-        error = "dns listen " + address->ToString() + (type == SOCK_DGRAM ? " (udp): " : " (tcp): ") +
-                std::strerror(-fd);
+        error = "dns listen " + address->ToString() +
+                (type == SOCK_DGRAM ? " (udp): " : " (tcp): ") + std::strerror(-fd);
         return false;
       }
       int rc = type == SOCK_DGRAM ? worker->AddUdpSocket(fd) : worker->AddTcpListener(fd);

@@ -39,8 +39,7 @@ struct WorkerContext;
 
 class DnsServer {
  public:
-  DnsServer(DnsServerOptions options,
-            const registry::Published<registry::RegistryView>& registry,
+  DnsServer(DnsServerOptions options, const registry::Published<registry::RegistryView>& registry,
             const registry::Published<zones::ZoneSet>& zones);
   ~DnsServer();  // stops the workers
   DnsServer(const DnsServer&) = delete;

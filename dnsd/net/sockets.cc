@@ -31,8 +31,7 @@ std::string SocketAddress::ToString() const {
               sizeof buf);
     return "[" + std::string(buf) + "]:" + std::to_string(port());
   }
-  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf,
-            sizeof buf);
+  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
   return std::string(buf) + ":" + std::to_string(port());
 }
 

@@ -134,10 +134,9 @@ void TcpConnection::Send(std::span<const uint8_t> message) {
   if (closed_ || message.size() > 65535) return;
   uint8_t prefix[2] = {static_cast<uint8_t>(message.size() >> 8),
                        static_cast<uint8_t>(message.size() & 0xff)};
-  uv_buf_t bufs[2] = {
-      uv_buf_init(reinterpret_cast<char*>(prefix), 2),
-      uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(message.data())),
-                  static_cast<unsigned>(message.size()))};
+  uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(prefix), 2),
+                      uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(message.data())),
+                                  static_cast<unsigned>(message.size()))};
   size_t total = 2 + message.size();
   size_t written = 0;
   int rc = uv_try_write(tcp_.stream(), bufs, 2);

@@ -70,16 +70,15 @@ Worker::Worker(size_t index, WorkerContext& context)
 Worker::~Worker() {
   Stop();
   if (!loop_ready_) return;
-  CloseAll();  // no-op when the worker thread already did it
+  CloseAll();                      // no-op when the worker thread already did it
   uv_run(&loop_, UV_RUN_DEFAULT);  // runs the close callbacks
   uv_loop_close(&loop_);
 }
 
 int Worker::AddUdpSocket(int fd) {
   UvHandle<uv_udp_t> udp;
-  int rc = udp.Init([&](uv_udp_t* h) {
-    return uv_udp_init_ex(&loop_, h, AF_UNSPEC | UV_UDP_RECVMMSG);
-  });
+  int rc =
+      udp.Init([&](uv_udp_t* h) { return uv_udp_init_ex(&loop_, h, AF_UNSPEC | UV_UDP_RECVMMSG); });
   if (rc != 0) {
     close(fd);
     return rc;
@@ -149,15 +148,14 @@ void Worker::OnUdpAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
                      static_cast<unsigned>(self->udp_recv_buffer_.size()));
 }
 
-void Worker::OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
-                       const sockaddr* addr, unsigned flags) {
+void Worker::OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                       unsigned flags) {
   auto* self = static_cast<Worker*>(handle->data);
   // nread 0 without an address: nothing to read, or recvmmsg handing the buffer back.
   if (self == nullptr || nread <= 0 || addr == nullptr || (flags & UV_UDP_MMSG_FREE)) return;
   try {
-    self->HandleUdp(handle,
-                    {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)},
-                    addr);
+    self->HandleUdp(
+        handle, {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)}, addr);
   } catch (...) {
     // Nothing crosses into libuv; the client retries.
   }
@@ -170,10 +168,12 @@ void Worker::HandleUdp(uv_udp_t* socket, std::span<const uint8_t> query, const s
     SendUdp(socket, answer(r.size), from);
   } else if (r.disposition == dns::Disposition::kForward) {
     sockaddr_storage to{};
-    std::memcpy(&to, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    std::memcpy(&to, from,
+                from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     Forward(query, forward::Protocol::kUdp, r.qtype, start,
             [socket, to](std::span<const uint8_t> response) {
-              if (!response.empty()) SendUdp(socket, response, reinterpret_cast<const sockaddr*>(&to));
+              if (!response.empty())
+                SendUdp(socket, response, reinterpret_cast<const sockaddr*>(&to));
             });
   }
 }
@@ -221,8 +221,7 @@ void Worker::Forward(std::span<const uint8_t> query, forward::Protocol protocol,
   }
 }
 
-void Worker::RecordForwarded(uint16_t qtype, std::span<const uint8_t> response,
-                             SteadyTime start) {
+void Worker::RecordForwarded(uint16_t qtype, std::span<const uint8_t> response, SteadyTime start) {
   if (response.size() < forward::kHeaderSize) return;
   metrics_.RecordQuery(qtype, response[3] & 0x0f, SecondsSince(start));
 }

@@ -83,8 +83,8 @@ class Worker {
  private:
   static void OnStop(uv_async_t* handle);
   static void OnUdpAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
-                        const sockaddr* addr, unsigned flags);
+  static void OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
+                        unsigned flags);
   static void OnConnection(uv_stream_t* server, int status);
   void HandleUdp(uv_udp_t* socket, std::span<const uint8_t> query, const sockaddr* from);
   void Accept(uv_stream_t* server);
@@ -107,8 +107,8 @@ class Worker {
   registry::Published<zones::ZoneSet>::Reader zones_reader_;
   std::minstd_rand rng_;
   metrics::DnsMetrics metrics_;
-  std::vector<uint8_t> out_;               // dns::kMaxMessage
-  std::vector<uint8_t> udp_recv_buffer_;   // room for a recvmmsg batch
+  std::vector<uint8_t> out_;              // dns::kMaxMessage
+  std::vector<uint8_t> udp_recv_buffer_;  // room for a recvmmsg batch
   std::vector<uint8_t> tcp_read_buffer_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};

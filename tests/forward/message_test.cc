@@ -1,7 +1,6 @@
 #include "dnsd/forward/message.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -24,7 +23,8 @@ std::vector<uint8_t> Name(const std::string& dotted) {
 
 // ID 0xABCD, RD set, one question (A IN), optionally an OPT record.
 std::vector<uint8_t> Query(const std::string& name, bool opt) {
-  std::vector<uint8_t> q = {0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, static_cast<uint8_t>(opt ? 1 : 0)};
+  std::vector<uint8_t> q = {0xAB, 0xCD, 0x01, 0x00, 0, 1,
+                            0,    0,    0,    0,    0, static_cast<uint8_t>(opt ? 1 : 0)};
   auto n = Name(name);
   q.insert(q.end(), n.begin(), n.end());
   q.insert(q.end(), {0, 1, 0, 1});
@@ -53,7 +53,7 @@ TEST_CASE("SERVFAIL carries an OPT record when the query had one", "[forward]") 
   REQUIRE(out.size() == 12 + Name("example.com").size() + 4 + 11);
   CHECK(out[out.size() - 11] == 0);  // root owner
   CHECK(out[out.size() - 10] == 0);
-  CHECK(out[out.size() - 9] == 41);   // TYPE OPT
+  CHECK(out[out.size() - 9] == 41);  // TYPE OPT
 }
 
 TEST_CASE("SERVFAIL is refused for unreadable queries", "[forward]") {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <fstream>
 
@@ -61,8 +60,7 @@ TEST_CASE("dnsd's own listeners are not upstreams", "[forward]") {
   CHECK_FALSE(IsOwnAddress(own("127.0.0.2"), {own("127.0.0.1:53")}));
 }
 
-TEST_CASE("system expands resolv.conf minus dnsd and fails when nothing is left",
-          "[forward]") {
+TEST_CASE("system expands resolv.conf minus dnsd and fails when nothing is left", "[forward]") {
   char templ[] = "/tmp/dnsd-resolv-XXXXXX";
   int fd = mkstemp(templ);
   REQUIRE(fd >= 0);

@@ -130,7 +130,8 @@ class Process:
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
-        """Signals the process (not its group: `ip netns exec` passes the signal on)."""
+        """Signals the process itself (`ip netns exec` execs its command, so that is the
+        program) and returns its exit status; kills it after `timeout`."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -142,6 +143,10 @@ class Process:
 
     def cleanup(self):
         self.stop()
+        try:  # whatever it left in its session (a script's curl or sleep)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
         self.log.close()
         os.unlink(self.log.name)
 

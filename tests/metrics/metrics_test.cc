@@ -1,7 +1,6 @@
 #include "dnsd/metrics/metrics.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
@@ -32,9 +31,9 @@ TEST_CASE("query counts are summed over workers by qtype and rcode name", "[metr
 
 TEST_CASE("latency histogram buckets are cumulative with sum and count", "[metrics]") {
   DnsMetrics m;
-  m.RecordQuery(1, 0, 3e-6);   // first bucket
-  m.RecordQuery(1, 0, 2e-4);   // <= 0.00025
-  m.RecordQuery(1, 0, 7.0);    // beyond the last bound: +Inf only
+  m.RecordQuery(1, 0, 3e-6);  // first bucket
+  m.RecordQuery(1, 0, 2e-4);  // <= 0.00025
+  m.RecordQuery(1, 0, 7.0);   // beyond the last bound: +Inf only
   CHECK(m.LatencyCount() == 3);
   CHECK(m.LatencySum() == Approx(7.000203).epsilon(1e-6));
   std::vector<const DnsMetrics*> workers = {&m};
@@ -60,8 +59,8 @@ TEST_CASE("every counter family is rendered with HELP and TYPE", "[metrics]") {
   RenderDns(workers, out);
   for (const char* name :
        {"dnsd_dns_truncated_total", "dnsd_dns_tcp_capped_total", "dnsd_dns_malformed_total",
-        "dnsd_dns_dropped_total", "dnsd_dns_forwarded_total",
-        "dnsd_dns_upstream_failures_total", "dnsd_dns_tcp_connections_rejected_total"}) {
+        "dnsd_dns_dropped_total", "dnsd_dns_forwarded_total", "dnsd_dns_upstream_failures_total",
+        "dnsd_dns_tcp_connections_rejected_total"}) {
     INFO(name);
     CHECK(out.find(std::string("# HELP ") + name + " ") != std::string::npos);
     CHECK(Has(out, std::string("# TYPE ") + name + " counter"));
