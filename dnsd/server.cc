@@ -138,6 +138,12 @@ int Server::Run() {
   zones_ = std::make_unique<registry::Published<zones::ZoneSet>>(loaded.zones);
   registry_ = std::make_unique<registry::Registry>(clock_, RegistryConfigFrom(config_));
   registry_->AddObserver(&event_logger_);
+  if (!config_.storage.data_dir.empty()) {
+    // Persistence is specified (SPEC §6 storage.data_dir) but not built yet: say so
+    // loudly rather than let an operator believe the registry survives a restart.
+    spdlog::warn("storage.data_dir {} is not supported yet: the registry is memory only",
+                 config_.storage.data_dir);
+  }
 
   StartDns();
   std::vector<std::string> http_listeners = StartHttp();
