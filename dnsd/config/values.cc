@@ -6,39 +6,12 @@
 #include <charconv>
 #include <cmath>
 
+#include "registry/duration.h"
+
 namespace dnsd::config {
 
 namespace {
 
-// A little over 300 years: anything longer is a typo, and it keeps every later
-// arithmetic on milliseconds far from overflow.
-constexpr double kMaxDurationMs = 1e13;
-
-// Reads "12" or "1.5" at text[pos...]; false when there is no number.
-bool ReadNumber(std::string_view text, size_t& pos, double& value) {
-  size_t start = pos;
-  while (pos < text.size() && ((text[pos] >= '0' && text[pos] <= '9') || text[pos] == '.')) {
-    ++pos;
-  }
-  if (pos == start) return false;
-  auto [end, ec] = std::from_chars(text.data() + start, text.data() + pos, value);
-  return ec == std::errc() && end == text.data() + pos;
-}
-
-double UnitMs(std::string_view text, size_t& pos) {
-  if (text.substr(pos, 2) == "ms") return pos += 2, 1.0;
-  if (pos < text.size()) {
-    switch (text[pos]) {
-      case 's':
-        return ++pos, 1000.0;
-      case 'm':
-        return ++pos, 60'000.0;
-      case 'h':
-        return ++pos, 3'600'000.0;
-    }
-  }
-  return 0.0;
-}
 
 bool IsIpv4(std::string_view text) {
   in_addr addr{};
@@ -76,23 +49,7 @@ std::optional<uint16_t> ParsePort(std::string_view text) {
 }  // namespace
 
 std::optional<Duration> ParseDuration(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  size_t pos = 0;
-  double number = 0;
-  if (text.find_first_not_of("0123456789.") == std::string::npos) {
-    // A bare number is seconds (SPEC §4).
-    if (!ReadNumber(text, pos, number) || number * 1000.0 > kMaxDurationMs) return std::nullopt;
-    return Duration(std::llround(number * 1000.0));
-  }
-  double total_ms = 0;
-  while (pos < text.size()) {
-    if (!ReadNumber(text, pos, number)) return std::nullopt;
-    double unit = UnitMs(text, pos);
-    if (unit == 0.0) return std::nullopt;
-    total_ms += number * unit;
-    if (total_ms > kMaxDurationMs) return std::nullopt;
-  }
-  return Duration(std::llround(total_ms));
+  return registry::ParseDuration(text);
 }
 
 std::string FormatDuration(Duration d) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "dnsd/http/duration.h"
+#include "registry/duration.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/http_metrics.h"
 
@@ -16,13 +16,13 @@ constexpr const char* kServiceRoute = "/v1/services/{svc}";
 // Whole seconds as an integer, anything finer as a fraction (1.5).
 Json Seconds(registry::Duration d) {
   if (d.count() % 1000 == 0) return Json(d.count() / 1000);
-  return Json(ToSeconds(d));
+  return Json(registry::ToSeconds(d));
 }
 
 Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
   Json lease_remaining = nullptr;
   if (in.lease_deadline)
-    lease_remaining = ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
+    lease_remaining = registry::ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
   return Json{
       {"service", in.service},
       {"id", in.id},
@@ -79,7 +79,7 @@ registry::Result<ServiceQuery> ParseServiceQuery(std::string_view query) {
         return registry::Invalid("index", "\"index\" must be a non-negative integer");
       q.index = n;
     } else if (key == "wait") {
-      q.wait = ParseDuration(value);
+      q.wait = registry::ParseDuration(value);
       if (!q.wait) return registry::Invalid("wait", "\"wait\" must be a duration such as \"30s\"");
     }
   }

@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "dnsd/http/duration.h"
+#include "registry/duration.h"
 
 namespace dnsd::http {
 namespace {
@@ -83,9 +83,9 @@ Status ReadUint(const Json& v, std::string_view name, uint32_t& out) {
 Status ReadDuration(const Json& v, std::string_view name, registry::Duration& out) {
   std::optional<registry::Duration> d;
   if (v.is_string()) {
-    d = ParseDuration(v.get_ref<const std::string&>());
+    d = registry::ParseDuration(v.get_ref<const std::string&>());
   } else if (v.is_number()) {
-    d = DurationFromSeconds(v.get<double>());
+    d = registry::DurationFromSeconds(v.get<double>());
   } else {
     return Invalid(std::string(name),
                    Quoted(name) + " must be a duration such as \"10s\" or a number of seconds");

@@ -1,13 +1,13 @@
-#include "dnsd/http/duration.h"
+#include "registry/duration.h"
 
 #include <catch2/catch.hpp>
 
-namespace dnsd::http {
+namespace registry {
 namespace {
 
 using std::chrono::milliseconds;
 
-TEST_CASE("durations in SPEC forms parse to milliseconds", "[http][duration]") {
+TEST_CASE("durations in SPEC forms parse to milliseconds", "[registry][duration]") {
   struct Case {
     const char* text;
     int64_t ms;
@@ -25,7 +25,7 @@ TEST_CASE("durations in SPEC forms parse to milliseconds", "[http][duration]") {
   }
 }
 
-TEST_CASE("malformed or negative durations are rejected", "[http][duration]") {
+TEST_CASE("malformed or negative durations are rejected", "[registry][duration]") {
   const char* bad[] = {"",   "-1",   "-5s", "abc",  "10x", "s",   "1.",
                        ".5", "1m30", "1 s", "10s ", "1e3", "+5s", "99999999999999999999h",
                        "5d"};
@@ -35,7 +35,7 @@ TEST_CASE("malformed or negative durations are rejected", "[http][duration]") {
   }
 }
 
-TEST_CASE("numbers of seconds convert with millisecond precision", "[http][duration]") {
+TEST_CASE("numbers of seconds convert with millisecond precision", "[registry][duration]") {
   CHECK(DurationFromSeconds(2.25) == milliseconds(2250));
   CHECK(DurationFromSeconds(0) == milliseconds(0));
   CHECK_FALSE(DurationFromSeconds(-0.5));
@@ -44,4 +44,4 @@ TEST_CASE("numbers of seconds convert with millisecond precision", "[http][durat
 }
 
 }  // namespace
-}  // namespace dnsd::http
+}  // namespace registry

@@ -1,11 +1,10 @@
-// Duration parsing for the HTTP API. Kept apart from dnsd/config so that dnsd_http does
-// not depend on the configuration library; both accept the same forms.
-#include "dnsd/http/duration.h"
+// Duration parsing shared by the HTTP API and the configuration (SPEC §4, §6).
+#include "registry/duration.h"
 
 #include <cmath>
 #include <cstdint>
 
-namespace dnsd::http {
+namespace registry {
 namespace {
 
 constexpr double kMaxMillis = 100.0 * 365 * 24 * 3600 * 1000;  // 100 years
@@ -58,14 +57,14 @@ double ReadUnit(std::string_view text, size_t& pos) {
   return 0;
 }
 
-std::optional<registry::Duration> FromMillis(double ms) {
+std::optional<Duration> FromMillis(double ms) {
   if (!std::isfinite(ms) || ms < 0 || ms > kMaxMillis) return std::nullopt;
-  return registry::Duration(static_cast<int64_t>(std::llround(ms)));
+  return Duration(static_cast<int64_t>(std::llround(ms)));
 }
 
 }  // namespace
 
-std::optional<registry::Duration> ParseDuration(std::string_view text) {
+std::optional<Duration> ParseDuration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   size_t pos = 0;
   double total_ms = 0;
@@ -87,10 +86,10 @@ std::optional<registry::Duration> ParseDuration(std::string_view text) {
   return FromMillis(total_ms);
 }
 
-std::optional<registry::Duration> DurationFromSeconds(double seconds) {
+std::optional<Duration> DurationFromSeconds(double seconds) {
   return FromMillis(seconds * 1000);
 }
 
-double ToSeconds(registry::Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+double ToSeconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
 
-}  // namespace dnsd::http
+}  // namespace registry
