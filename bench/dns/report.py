@@ -224,6 +224,8 @@ def section(meta, rows):
     ns = sizes(rows)
     servers = meta["servers"]
     full = meta["mode"] == "full" and 100000 in ns and meta["runs"] >= 5
+    loads = [r["load1"] for r in rows if r.get("tag", "").startswith("qps-") and "load1" in r]
+    busy = max(loads) if loads and max(loads) > 2.5 else 0
     pin = ("pinned: each server's process(es) on CPU 0 with `taskset -c 0`, one serving thread "
            "(Knot `udp-workers: 1`, NSD `server-count: 1`, dnsd `--workers 1`), dnsperf "
            "`-c 4 -T 1` on CPU 1" if meta["pinned"] else
@@ -231,7 +233,11 @@ def section(meta, rows):
            "dnsd `--workers 2`), dnsperf `-c 4 -T 1` unpinned")
     out = [HEADING, ""]
     out.append("Written by `bench/run` (scripts in `bench/dns/`, described in its README). "
-               "%s." % ("Full run" if full else
+               "%s." % (("Full-size run" + (
+                   ", but on a busy machine (load average up to %.1f during the query runs, "
+                   "from other work): the absolute qps are far below what an idle machine gives; "
+                   "rerun `bench/run --full` on an idle machine for the real figures" % busy
+                   if busy else "")) if full else
                         "**Reduced run** (mode `%s`: %s), not the full benchmark; "
                         "`bench/run --full` on an idle machine gives the full one" %
                         (meta["mode"], ", ".join(
@@ -286,6 +292,12 @@ def section(meta, rows):
     out.append("### Targets (issue 6)")
     out.append("")
     out += targets(meta, rows, ns)
+    out.append("")
+    out.append("Reading the verdicts: they hold for this run only. On a busy machine the "
+               "latency tails (registration -> visible p99, which is mostly the HTTP round "
+               "trip, and the heartbeat latency) measure scheduling delays as much as dnsd; "
+               "the CPU µs/query ratio is the steadiest figure. NSD's answers are larger "
+               "(it adds the NS record and its address), Knot's and dnsd's are alike.")
     out.append("")
     return "\n".join(out)
 
