@@ -17,17 +17,18 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDNSD_BUILD_BENCH=OFF \
  && cmake --build build -j"$(nproc)" \
  && ctest --test-dir build --output-on-failure -R '^unit[.]' \
  && mkdir -p /out/lib \
- && cp build/dnsd /out/dnsd \
- && ldd build/dnsd | awk '/=> \// {print $3}' | xargs -r -I{} cp -L {} /out/lib/
+ && cp build/dnsd/dnsd /out/dnsd \
+ && ! ldd build/dnsd/dnsd | grep 'not found' \
+ && ldd build/dnsd/dnsd | awk '/=> \// {print $3}' | xargs -r -I{} cp -L {} /out/lib/
 
 FROM debian:bookworm-slim
 COPY --from=build /out/dnsd /usr/local/bin/dnsd
 COPY --from=build /out/lib/ /usr/local/lib/dnsd/
 ENV LD_LIBRARY_PATH=/usr/local/lib/dnsd
-RUN useradd --system --no-create-home --shell /usr/sbin/nologin dnsd \
+RUN useradd --system --uid 999 --user-group --no-create-home --shell /usr/sbin/nologin dnsd \
  && mkdir -p /etc/dnsd/zones
 COPY examples/docker/dnsd.yaml /etc/dnsd/dnsd.yaml
-USER dnsd
+USER 999:999
 EXPOSE 8600/udp 8600/tcp 8500/tcp
 # bash's /dev/tcp speaks enough HTTP/1.0 for /healthz, so the image needs no curl.
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["bash", "-c", \
