@@ -25,6 +25,15 @@ namespace {
 
 enum class State { kIdle, kListening, kClosing, kDisposed, kClosed };
 
+// What a request gets when handling it threw (allocation failure): a 500 with no detail.
+HttpResponse InternalError() {
+  HttpResponse r;
+  r.status = 500;
+  r.body = "{\"error\":\"internal error\"}\n";
+  r.route = kUnmatchedRoute;
+  return r;
+}
+
 }  // namespace
 
 struct HttpServer::Impl final : registry::RegistryObserver {
@@ -228,11 +237,7 @@ void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
     Respond(req, AnswerServiceQuery(*response.block, registry_, router_));
   } catch (const std::exception& e) {
     spdlog::error("http: request failed: {}", e.what());
-    HttpResponse r;
-    r.status = 500;
-    r.body = "{\"error\":\"internal error\"}\n";
-    r.route = kUnmatchedRoute;
-    Respond(req, r);
+    Respond(req, InternalError());
   }
 }
 
@@ -262,11 +267,7 @@ void HttpServer::Impl::AnswerWaiters(std::vector<BlockingQueries::Waiter> waiter
       Respond(req, AnswerServiceQuery(w.query, registry_, router_));
     } catch (const std::exception& e) {
       spdlog::error("http: answering a blocking query failed: {}", e.what());
-      HttpResponse r;
-      r.status = 500;
-      r.body = "{\"error\":\"internal error\"}\n";
-      r.route = kUnmatchedRoute;
-      Respond(req, r);
+      Respond(req, InternalError());
     }
   }
 }
