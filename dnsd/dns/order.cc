@@ -48,21 +48,18 @@ void CandidateList::Collect(const registry::ServiceSnapshot& service, const Inst
 // Efraimidis-Spirakis: sorting by u^(1/w) (here log(u)/w, same order) descending draws a
 // weighted random permutation, i.e. repeated weighted sampling without replacement.
 // Weight-0 instances get a uniform key and sort after every weighted one.
-void CandidateList::Order(std::minstd_rand& rng) {
+float ShuffleKey(uint16_t weight, std::minstd_rand& rng) {
   constexpr double kSpan = double{std::minstd_rand::max() - std::minstd_rand::min()} + 2.0;
-  for (size_t i = 0; i < size_; ++i) {
-    const double u = (double(rng() - std::minstd_rand::min()) + 1.0) / kSpan;  // (0,1)
-    const uint16_t w = data_[i].instance->weight;
-    data_[i].key = static_cast<float>(w == 0 ? u : std::log(u) / w);
-  }
+  const double u = (double(rng() - std::minstd_rand::min()) + 1.0) / kSpan;  // (0,1)
+  return static_cast<float>(weight == 0 ? u : std::log(u) / weight);
+}
+
+void CandidateList::Order(std::minstd_rand& rng) {
+  for (size_t i = 0; i < size_; ++i) data_[i].key = ShuffleKey(data_[i].instance->weight, rng);
   std::sort(data_, data_ + size_, [](const Candidate& a, const Candidate& b) {
     const registry::Instance& x = *a.instance;
     const registry::Instance& y = *b.instance;
-    if (x.priority != y.priority) return x.priority < y.priority;
-    const bool xz = x.weight == 0;
-    const bool yz = y.weight == 0;
-    if (xz != yz) return yz;
-    return a.key > b.key;
+    return ShuffledBefore(x.priority, x.weight, a.key, y.priority, y.weight, b.key);
   });
 }
 

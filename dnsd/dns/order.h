@@ -68,6 +68,16 @@ class CandidateList {
   size_t size_ = 0;
 };
 
+// The order rule shared by every answer: priority ascending; within a priority weighted
+// random by a ShuffleKey drawn per record and response, weight 0 after every weighted one.
+float ShuffleKey(uint16_t weight, std::minstd_rand& rng);
+inline bool ShuffledBefore(uint16_t priority_a, uint16_t weight_a, float key_a,
+                           uint16_t priority_b, uint16_t weight_b, float key_b) {
+  if (priority_a != priority_b) return priority_a < priority_b;
+  if ((weight_a == 0) != (weight_b == 0)) return weight_b == 0;
+  return key_a > key_b;
+}
+
 uint32_t InstanceTtl(const registry::Instance& instance, uint32_t default_ttl);
 
 }  // namespace dnsd::dns
