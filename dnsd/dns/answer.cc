@@ -84,6 +84,7 @@ StepResult AnswerStep(QueryContext& ctx, const Name& name, const Owner& owner) {
   if (ctx.domain != nullptr && name.IsAtOrBelow(*ctx.domain, &above)) {
     return AnswerInDomain(ctx, name, above, owner);
   }
+  if (ctx.zones.empty()) return StepResult{};
   NameText text;
   ToText(name, text);
   if (const zones::Zone* zone = ctx.zones.FindZone(text.view())) {
@@ -137,6 +138,14 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
                     const AnswerConfig& config, std::minstd_rand& rng, std::span<uint8_t> out) {
+  const std::optional<Name> domain = Name::FromText(config.domain);
+  return Answer(query, transport, view, zones, config, domain ? &*domain : nullptr, rng, out);
+}
+
+AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
+                    const registry::RegistryView& view, const zones::ZoneSet& zones,
+                    const AnswerConfig& config, const Name* domain, std::minstd_rand& rng,
+                    std::span<uint8_t> out) {
   const std::optional<Header> header = ParseHeader(query);
   if (!header || header->qr() || out.size() < kHeaderSize) return AnswerResult{};  // drop
   const Request req{*header, query, config};
@@ -161,8 +170,7 @@ AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
     return Reply(response, req, 0, kRcodeRefused, q.qtype);
   }
 
-  const std::optional<Name> domain = Name::FromText(config.domain);
-  QueryContext ctx{q, transport, view, zones, config, rng, response, domain ? &*domain : nullptr};
+  QueryContext ctx{q, transport, view, zones, config, rng, response, domain};
   if (transport == Transport::kUdp && config.udp_answer_limit > 0) {
     ctx.answer_budget = config.udp_answer_limit;
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dnsd/dns/wire.h"
 #include "registry/instance.h"
 #include "registry/snapshot.h"
 #include "zones/zone.h"
@@ -55,6 +56,13 @@ inline constexpr size_t kMaxMessage = 65535;
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
                     const AnswerConfig& config, std::minstd_rand& rng,
+                    std::span<uint8_t> out);
+
+// The same, with config.domain already parsed (nullptr when it is not a valid name), for
+// callers that answer many queries with one configuration.
+AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
+                    const registry::RegistryView& view, const zones::ZoneSet& zones,
+                    const AnswerConfig& config, const Name* domain, std::minstd_rand& rng,
                     std::span<uint8_t> out);
 
 }  // namespace dnsd::dns

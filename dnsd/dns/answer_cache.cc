@@ -49,7 +49,7 @@ struct Record {
 
 struct AnswerCache::Query {
   uint16_t flags = 0;
-  std::array<uint8_t, kMaxNameWire + 2> key{};  // lower-case wire name, then qtype
+  std::array<uint8_t, kMaxNameWire + 2> key;  // lower-case wire name, then qtype
   size_t key_len = 0;
   size_t question_end = 0;
   uint16_t qtype = 0;
@@ -179,7 +179,7 @@ AnswerResult AnswerCache::Answer(std::span<const uint8_t> query, Transport trans
                                  const std::shared_ptr<const zones::ZoneSet>& zones,
                                  std::minstd_rand& rng, std::span<uint8_t> out) {
   Observe(view, zones);
-  Query q;
+  Query q;  // key is left uninitialised: ParseQuery writes what it uses
   if (domain_ && view->loaded() && out.size() >= kMinUdpSize && ParseQuery(query, q)) {
     std::unique_ptr<Entry>& slot = slots_[q.hash & (slots_.size() - 1)];
     if (!slot) slot = std::make_unique<Entry>();
@@ -210,7 +210,8 @@ AnswerResult AnswerCache::Answer(std::span<const uint8_t> query, Transport trans
     }
   }
   ++stats_.fallback;
-  return dns::Answer(query, transport, *view, *zones, config_, rng, out);
+  return dns::Answer(query, transport, *view, *zones, config_, domain_ ? &*domain_ : nullptr, rng,
+                     out);
 }
 
 // Still right for the current view and zones? A new view re-checks what the entry was
@@ -271,10 +272,12 @@ void AnswerCache::Build(Entry& e, const Query& q, const registry::RegistryView& 
   e.service_index = dn.service != nullptr ? dn.service->index : 0;
   const uint16_t qtype = q.qtype;
   if (qtype == kTypeAny || qtype == kTypeAxfr || qtype == kTypeIxfr) return;
-  NameText text;
-  ToText(*name, text);
-  const zones::Zone* zone = zones.FindZone(text.view());
-  if (zone != nullptr && zone->Lookup(text.view()).kind != zones::LookupKind::kNxDomain) return;
+  if (!zones.empty()) {
+    NameText text;
+    ToText(*name, text);
+    const zones::Zone* zone = zones.FindZone(text.view());
+    if (zone != nullptr && zone->Lookup(text.view()).kind != zones::LookupKind::kNxDomain) return;
+  }
 
   std::array<uint8_t, kMaxNameWire + 4> question{};
   std::memcpy(question.data(), q.key.data(), q.key_len);

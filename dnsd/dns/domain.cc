@@ -300,11 +300,12 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
   }
   result.kind = StepResult::Kind::kAnswered;
   const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view);
-  NameText text;
-  ToText(name, text);
-  const zones::Zone* zone = ctx.zones.FindZone(text.view());
   zones::LookupResult st;
-  if (zone != nullptr) st = zone->Lookup(text.view());
+  if (!ctx.zones.empty()) {
+    NameText text;
+    ToText(name, text);
+    if (const zones::Zone* zone = ctx.zones.FindZone(text.view())) st = zone->Lookup(text.view());
+  }
   result.exists = dn.kind != DomainNameKind::kNone || st.kind != zones::LookupKind::kNxDomain;
 
   const uint16_t qtype = ctx.question.qtype;

@@ -208,29 +208,6 @@ bool Writer::TryReserve(size_t n) {
   return true;
 }
 
-bool Writer::Room(size_t n) {
-  if (overflow_ || pos_ + reserve_ + n > limit_) {
-    overflow_ = true;
-    return false;
-  }
-  return true;
-}
-
-void Writer::U8(uint8_t v) {
-  if (Room(1)) buf_[pos_++] = v;
-}
-
-void Writer::U16(uint16_t v) {
-  if (!Room(2)) return;
-  buf_[pos_++] = static_cast<uint8_t>(v >> 8);
-  buf_[pos_++] = static_cast<uint8_t>(v);
-}
-
-void Writer::U32(uint32_t v) {
-  U16(static_cast<uint16_t>(v >> 16));
-  U16(static_cast<uint16_t>(v));
-}
-
 void Writer::Bytes(std::span<const uint8_t> bytes) {
   if (bytes.empty() || !Room(bytes.size())) return;
   std::memcpy(&buf_[pos_], bytes.data(), bytes.size());

@@ -156,9 +156,18 @@ class Writer {
   bool TryReserve(size_t n);
   void Release(size_t n) { reserve_ = n > reserve_ ? 0 : reserve_ - n; }
 
-  void U8(uint8_t v);
-  void U16(uint16_t v);
-  void U32(uint32_t v);
+  void U8(uint8_t v) {
+    if (Room(1)) buf_[pos_++] = v;
+  }
+  void U16(uint16_t v) {
+    if (!Room(2)) return;
+    buf_[pos_++] = static_cast<uint8_t>(v >> 8);
+    buf_[pos_++] = static_cast<uint8_t>(v);
+  }
+  void U32(uint32_t v) {
+    U16(static_cast<uint16_t>(v >> 16));
+    U16(static_cast<uint16_t>(v));
+  }
   void Bytes(std::span<const uint8_t> bytes);
   void Bytes(std::string_view bytes);
   void SetU16(size_t at, uint16_t v);  // overwrite already written bytes
@@ -171,7 +180,13 @@ class Writer {
   void AddCompressionTarget(size_t at, const Name& name);
 
  private:
-  bool Room(size_t n);
+  bool Room(size_t n) {
+    if (overflow_ || pos_ + reserve_ + n > limit_) {
+      overflow_ = true;
+      return false;
+    }
+    return true;
+  }
   bool MatchesAt(size_t at, const uint8_t* suffix) const;
   void Remember(size_t at);
 
