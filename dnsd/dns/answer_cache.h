@@ -67,19 +67,33 @@ class AnswerCache {
 
   struct Entry;  // defined in answer_cache.cc
   struct Query;
+  struct Record;
 
  private:
   void Observe(const std::shared_ptr<const registry::RegistryView>& view,
                const std::shared_ptr<const zones::ZoneSet>& zones);
+  struct EntryDelete {
+    void operator()(Entry* e) const;
+  };
+  struct Slot {
+    uint64_t hash = 0;  // of the entry's key
+    uint64_t seen = 0;  // hash of the last name that missed here (admitted on its 2nd)
+    std::unique_ptr<Entry, EntryDelete> entry;
+  };
+
   bool Fresh(Entry& e, const registry::RegistryView& view);
-  void Build(Entry& e, const Query& q, const registry::RegistryView& view,
-             const zones::ZoneSet& zones);
+  Entry* Build(Slot& slot, const Query& q, const registry::RegistryView& view,
+               const zones::ZoneSet& zones);
+  void Fill(Entry& meta, const Query& q, const registry::RegistryView& view,
+            const zones::ZoneSet& zones);
   size_t Assemble(const Entry& e, const Query& q, std::span<const uint8_t> query,
                   std::minstd_rand& rng, std::span<uint8_t> out);
 
   const AnswerConfig& config_;
   std::optional<Name> domain_;
-  std::vector<std::unique_ptr<Entry>> slots_;
+  std::vector<Slot> slots_;
+  std::vector<Record> build_records_;  // an entry's records and bytes while it is built
+  std::vector<uint8_t> build_bytes_;
   std::vector<uint8_t> scratch_;  // where entries' records are written before copying
   std::unique_ptr<CandidateList> candidates_;  // large: allocated on the first build
   struct Order;
