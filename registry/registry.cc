@@ -263,12 +263,7 @@ Result<uint64_t> Registry::Impl::SetStatus(InstanceRec& rec, Health status,
 Registry::Registry(const Clock& clock, RegistryConfig config)
     : clock_(clock), config_(std::move(config)) {
   impl_ = std::make_unique<Impl>(*this);
-  auto view = std::make_shared<RegistryView>();
-  auto empty = std::make_shared<const RegistryView::Shard>();
-  for (auto& shard : view->shards) shard = empty;
-  view->index_ = index_;
-  impl_->current = view;
-  view_ = std::make_unique<Published<RegistryView>>(std::move(view));
+  view_ = std::make_unique<Published<RegistryView>>(impl_->InitialView());
 }
 
 Registry::~Registry() = default;

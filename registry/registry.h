@@ -151,7 +151,7 @@ class Registry {
   std::optional<TimePoint> NextDeadline() const;
 
   // Builds snapshots of the services changed since the last call and publishes them,
-  // copying only the affected shards. Does nothing when nothing changed.
+  // copying only the view's nodes on the paths to them. Does nothing when nothing changed.
   void Publish();
   const Published<RegistryView>& view() const { return *view_; }
 

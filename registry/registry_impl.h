@@ -114,7 +114,8 @@ struct Registry::Impl {
 
   // registry_publish.cc
   void Publish();
-  std::shared_ptr<const ServiceSnapshot> BuildSnapshot(const ServiceRec& svc) const;
+  ServiceSnapshot BuildSnapshot(const ServiceRec& svc) const;
+  std::shared_ptr<const RegistryView> InitialView();  // the empty view, generation 0
 
   Registry& reg;
   std::unordered_map<std::string, ServiceRec, StringHash, std::equal_to<>> services;
@@ -141,7 +142,8 @@ struct Registry::Impl {
   uint64_t sp_entered = 0;
 
   StringSet dirty;  // services changed since the last Publish
-  std::shared_ptr<const RegistryView> current;
+  ViewWriter writer;
+  std::shared_ptr<const RegistryView> current;  // the newest published view
   std::vector<RegistryObserver*> observers;
 };
 

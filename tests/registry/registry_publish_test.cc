@@ -1,5 +1,6 @@
 // Publish() and the read view handed to DNS workers.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "registry/registry.h"
 #include "tests/registry/registry_test_util.h"
@@ -9,19 +10,6 @@ using namespace registry;
 using namespace std::chrono_literals;
 using dnsd::testing::FakeClock;
 using dnsd::testing::Spec;
-
-namespace {
-
-// Two service names that land in different shards.
-std::pair<std::string, std::string> TwoShards() {
-  const std::string a = "web";
-  for (int i = 0;; ++i) {
-    std::string b = "svc" + std::to_string(i);
-    if (RegistryView::ShardOf(b) != RegistryView::ShardOf(a)) return {a, b};
-  }
-}
-
-}  // namespace
 
 TEST_CASE("changes are invisible to readers until Publish", "[registry]") {
   FakeClock clock;
@@ -57,28 +45,35 @@ TEST_CASE("Publish with nothing changed publishes nothing", "[registry]") {
   CHECK(reg.view().Load() == first);
 }
 
-TEST_CASE("Publish copies only the shards of changed services", "[registry]") {
+TEST_CASE("Publish copies only the path to a changed service and shares the rest", "[registry]") {
   FakeClock clock;
   Registry reg(clock, {});
-  const auto [a, b] = TwoShards();
-  REQUIRE(reg.Register(Spec(a, "x")).ok());
-  REQUIRE(reg.Register(Spec(b, "x")).ok());
+  constexpr int kServices = 2000;
+  for (int i = 0; i < kServices; ++i)
+    REQUIRE(reg.Register(Spec("svc" + std::to_string(i), "x")).ok());
   reg.Publish();
   const auto before = reg.view().Load();
+  const std::string a = "svc17";
   REQUIRE(reg.SetStatus(a, "x", Health::kWarning).ok());
   reg.Publish();
   const auto after = reg.view().Load();
-  const size_t sa = RegistryView::ShardOf(a), sb = RegistryView::ShardOf(b);
-  CHECK(after->shards[sb] == before->shards[sb]);  // untouched shard shared
-  CHECK(after->Find(b) == before->Find(b));        // and so its snapshot
-  CHECK(after->shards[sa] != before->shards[sa]);
-  size_t shared = 0;
-  for (size_t i = 0; i < RegistryView::kShards; ++i)
-    shared += after->shards[i] == before->shards[i];
-  CHECK(shared == RegistryView::kShards - 1);
+  int unshared = 0;
+  for (int i = 0; i < kServices; ++i) {  // every other snapshot is shared
+    const std::string name = "svc" + std::to_string(i);
+    if (name != a) unshared += after->Find(name) != before->Find(name);
+  }
+  CHECK(unshared == 0);
+  CHECK(after->Find(a) != before->Find(a));
+  const std::vector<const void*> old_nodes = before->Nodes(), new_nodes = after->Nodes();
+  const std::set<const void*> old_set(old_nodes.begin(), old_nodes.end());
+  size_t copied = 0;
+  for (const void* n : new_nodes) copied += old_set.count(n) == 0;
+  CHECK(copied == static_cast<size_t>(after->Depth(a, RegistryView::Hash(a))));
+  CHECK(new_nodes.size() == old_nodes.size());
   // The old view is immutable: it still shows the old state.
   CHECK(before->Find(a)->FindInstance("x")->health == Health::kPassing);
   CHECK(after->Find(a)->FindInstance("x")->health == Health::kWarning);
+  CHECK(after->size() == kServices);
 }
 
 TEST_CASE("snapshots list instances sorted by id; removed services are dropped", "[registry]") {

@@ -1,6 +1,6 @@
-// Test helpers that build a registry::RegistryView straight from Instance values (filling
-// the shards as Registry::Publish would), so DNS tests do not depend on the Registry's
-// mutation logic. Header-only; the returned view owns copies of the instances.
+// Test helpers that build a registry::RegistryView straight from Instance values (through
+// a registry::ViewWriter, as Registry::Publish does), so DNS tests do not depend on the
+// Registry's mutation logic. Header-only; the returned view owns copies of the instances.
 #pragma once
 
 #include <algorithm>
@@ -37,24 +37,17 @@ inline std::shared_ptr<const registry::RegistryView> BuildView(
   std::map<std::string, std::vector<registry::Instance>> by_service;
   for (registry::Instance& i : instances) by_service[i.service].push_back(std::move(i));
 
-  std::array<std::shared_ptr<registry::RegistryView::Shard>, registry::RegistryView::kShards>
-      shards;
+  registry::ViewWriter writer;  // the view keeps what it needs when the writer is gone
   for (auto& [name, list] : by_service) {
-    auto snapshot = std::make_shared<registry::ServiceSnapshot>();
-    snapshot->name = name;
-    snapshot->index = options.index;
+    registry::ServiceSnapshot snapshot;
+    snapshot.name = name;
+    snapshot.index = options.index;
     std::sort(list.begin(), list.end(),
               [](const registry::Instance& a, const registry::Instance& b) { return a.id < b.id; });
-    snapshot->instances = std::move(list);
-    auto& shard = shards[registry::RegistryView::ShardOf(name)];
-    if (!shard) shard = std::make_shared<registry::RegistryView::Shard>();
-    (*shard)[name] = std::move(snapshot);
+    snapshot.instances = std::move(list);
+    writer.Put(std::move(snapshot));
   }
-  auto view = std::make_shared<registry::RegistryView>();
-  for (size_t s = 0; s < shards.size(); ++s) view->shards[s] = std::move(shards[s]);
-  view->loaded_ = options.loaded;
-  view->index_ = options.index;
-  return view;
+  return writer.Publish(options.loaded, options.index);
 }
 
 }  // namespace dnsd::testing
