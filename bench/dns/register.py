@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Registers instances with dnsd over HTTP (PUT /v1/services/{svc}/instances/{id}, no
-lease), with --connections keep-alive connections in parallel (one process each), for
-at most --max-seconds. Prints one JSON line: registered, errors, seconds, per second.
+lease), with --connections keep-alive connections in parallel (one process each, each
+request in one write: keepalive.py), for at most --max-seconds. Prints one JSON line:
+registered, errors, seconds, per second.
 
 Instances come from --file (gen_data.py's instances.tsv) or --generate SERVICES,INSTANCES
 (names --prefix000000.. with ids i0.., produced on the fly, for the 10^6-instance memory
@@ -15,6 +16,7 @@ import time
 
 import benchlib
 import gen_data
+import keepalive
 
 
 def from_file(path, part, parts):
@@ -36,7 +38,7 @@ def worker(args):
     http_port, source, part, parts, deadline, extra = args
     items = (from_file(source, part, parts) if isinstance(source, str)
              else generated(source[0], source[1], source[2], part, parts))
-    conn = benchlib.Http(http_port)
+    conn = keepalive.Http(http_port)
     done = errors = 0
     first_error = ""
     for svc, iid, addr, port in items:

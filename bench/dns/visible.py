@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Registration -> visible in DNS latency of dnsd.
 
-Each trial registers one instance of a new service over a keep-alive HTTP connection,
+Each trial registers one instance of a new service over a keep-alive HTTP connection
+(the request in one write, as curl sends it: keepalive.py),
 then asks dnsd over UDP for the service's A record in a tight loop (bounded: 2 s or
 20,000 queries) until the answer lists it. The latency is from sending the PUT to
 receiving the first DNS answer that lists the instance, so it includes the HTTP round
@@ -14,6 +15,7 @@ import os
 import time
 
 import benchlib
+import keepalive
 
 
 def trial(http, dns, svc):
@@ -42,7 +44,7 @@ def main():
     p.add_argument("--trials", type=int, default=1000)
     p.add_argument("--tag", default="")
     a = p.parse_args()
-    http, dns = benchlib.Http(a.http_port), benchlib.UdpResolver(a.dns_port)
+    http, dns = keepalive.Http(a.http_port), benchlib.UdpResolver(a.dns_port)
     run = os.getpid() % 10000
     lat, rtt, after, first = [], [], [], 0
     for i in range(a.trials):

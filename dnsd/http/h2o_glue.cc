@@ -5,10 +5,16 @@
 #include <netinet/in.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstring>
+
+#include "dnsd/http/http1_codec.h"
 
 namespace dnsd::http::internal {
 namespace {
+
+static_assert(kHttp1MaxHeaders == H2O_MAX_HEADERS && kHttp1MaxRequestHead == H2O_MAX_REQLEN,
+              "the fast path must hand over exactly what h2o would refuse");
 
 std::string ToString(h2o_iovec_t v) {
   return v.base == nullptr ? std::string() : std::string(v.base, v.len);
@@ -18,43 +24,6 @@ std::optional<std::string> FindHeader(h2o_req_t* req, const h2o_token_t* token) 
   ssize_t at = h2o_find_header(&req->headers, token, -1);
   if (at == -1) return std::nullopt;
   return ToString(req->headers.entries[at].value);
-}
-
-std::optional<uint64_t> ParseContentLength(const std::optional<std::string>& text) {
-  if (!text || text->empty() || text->size() > 19) return std::nullopt;
-  uint64_t n = 0;
-  for (char c : *text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
-const char* ReasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Payload Too Large";
-    case 429:
-      return "Too Many Requests";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return status < 500 ? "Client Error" : "Server Error";
-  }
 }
 
 void AddHeader(h2o_req_t* req, std::string_view name, std::string_view value) {
@@ -73,15 +42,16 @@ void AddHeader(h2o_req_t* req, std::string_view name, std::string_view value) {
 HttpRequest ToHttpRequest(h2o_req_t* req) {
   HttpRequest out;
   out.method = ToString(req->method);
-  std::string target = ToString(req->path);
-  if (req->query_at != SIZE_MAX && req->query_at <= target.size()) {
+  std::string_view target(req->path.base == nullptr ? "" : req->path.base, req->path.len);
+  if (req->query_at != SIZE_MAX && req->query_at < target.size()) {
     out.query = target.substr(req->query_at + 1);
-    target.resize(req->query_at);
+    target = target.substr(0, req->query_at);
   }
-  out.path = std::move(target);
+  out.path = target;
   out.body = ToString(req->entity);
   out.authorization = FindHeader(req, H2O_TOKEN_AUTHORIZATION);
-  out.content_length = ParseContentLength(FindHeader(req, H2O_TOKEN_CONTENT_LENGTH));
+  std::optional<std::string> length = FindHeader(req, H2O_TOKEN_CONTENT_LENGTH);
+  if (length) out.content_length = ParseContentLength(*length);
   struct sockaddr_storage ss {};
   if (req->conn->callbacks->get_peername(req->conn, reinterpret_cast<struct sockaddr*>(&ss)) != 0) {
     out.peer = ToIpAddress(reinterpret_cast<struct sockaddr*>(&ss));
@@ -93,14 +63,42 @@ void SendResponse(h2o_req_t* req, const HttpResponse& response) {
   static h2o_generator_t generator = {nullptr, nullptr};  // stateless: one final send
   req->res.status = response.status;
   req->res.reason = ReasonPhrase(response.status);
-  AddHeader(req, "Content-Type", response.content_type);
-  AddHeader(req, "X-Dnsd-Index", std::to_string(response.index));
+  // Content-Type is a literal (static storage) and X-Dnsd-Index is formatted straight into
+  // the request's pool: no copies, no case conversion for the two headers every answer has.
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
+                 response.content_type.data(), response.content_type.size());
+  static constexpr std::string_view kIndexName = "x-dnsd-index";
+  char* index = static_cast<char*>(h2o_mem_alloc_pool(&req->pool, 20));
+  size_t index_len = static_cast<size_t>(std::to_chars(index, index + 20, response.index).ptr - index);
+  h2o_add_header_by_str(&req->pool, &req->res.headers, kIndexName.data(), kIndexName.size(), 0,
+                        "X-Dnsd-Index", index, index_len);
   for (const auto& [name, value] : response.headers) AddHeader(req, name, value);
   req->res.content_length = response.body.size();
   h2o_start_response(req, &generator);
-  h2o_iovec_t body = h2o_strdup(&req->pool, response.body.data(), response.body.size());
   bool head = req->method.len == 4 && std::memcmp(req->method.base, "HEAD", 4) == 0;
+  h2o_iovec_t body = h2o_strdup(&req->pool, response.body.data(), response.body.size());
   h2o_send(req, head ? nullptr : &body, head ? 0 : 1, H2O_SEND_STATE_FINAL);
+}
+
+// h2o_context_dispose asserts that no timeout entry is still linked. With every
+// connection closed only the HTTP/2 graceful-shutdown entry (linked by
+// h2o_context_request_shutdown) may remain; anything else is waited out.
+bool ContextIdle(h2o_context_t& context) {
+  if (h2o_timeout_is_linked(&context.http2._graceful_shutdown_timeout)) {
+    h2o_timeout_unlink(&context.http2._graceful_shutdown_timeout);
+  }
+  h2o_timeout_t* timeouts[] = {&context.zero_timeout,
+                               &context.one_sec_timeout,
+                               &context.hundred_ms_timeout,
+                               &context.handshake_timeout,
+                               &context.http1.req_timeout,
+                               &context.http2.idle_timeout,
+                               &context.http2.graceful_shutdown_timeout,
+                               &context.proxy.io_timeout};
+  for (h2o_timeout_t* t : timeouts) {
+    if (!h2o_linklist_is_empty(&t->_entries)) return false;
+  }
+  return true;
 }
 
 std::string FormatSockaddr(const struct sockaddr* sa) {

@@ -22,6 +22,11 @@ HttpRequest ToHttpRequest(h2o_req_t* req);
 // headers, body) in one final h2o_send. h2o copies everything into the request's pool.
 void SendResponse(h2o_req_t* req, const HttpResponse& response);
 
+// Whether h2o_context_dispose may run: no timeout entry of the context is linked any
+// more (the HTTP/2 graceful-shutdown entry, the only one left once every connection is
+// closed, is unlinked here).
+bool ContextIdle(h2o_context_t& context);
+
 // The address of a socket, as "127.0.0.1:8500" or "[::1]:8500".
 std::string FormatSockaddr(const struct sockaddr* sa);
 

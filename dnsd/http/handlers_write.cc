@@ -1,6 +1,7 @@
 // The mutating endpoints: register, heartbeat, status, deregister. Each one decodes its
 // body completely before touching the registry, so a bad request changes nothing, and
 // publishes after a successful change so the next DNS answer sees it.
+#include <string>
 #include <utility>
 
 #include "dnsd/http/handlers.h"
@@ -9,10 +10,34 @@
 namespace dnsd::http::internal {
 namespace {
 
-// Publishes the change and answers with the registry index after it.
-HttpResponse Published(registry::Registry& registry, Json body) {
+// Publishes the change and answers 200 with `body` and the registry index after it.
+HttpResponse Published(registry::Registry& registry, std::string body) {
   registry.Publish();
-  return JsonResponse(200, body, registry.index());
+  HttpResponse r;
+  r.body = std::move(body);
+  r.index = registry.index();
+  return r;
+}
+
+// s in lower case: s itself when it has no upper-case letter (the usual case: no copy).
+std::string_view Lowered(std::string_view s, std::string& storage) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') {
+      storage = registry::ToLower(s);
+      return storage;
+    }
+  }
+  return s;
+}
+
+// The answers are built as text: the same bytes DumpJson writes for these objects (keys
+// in sorted order, compact), without a JSON tree. The values never need escaping: labels
+// are lower-case DNS labels, status names are fixed words.
+std::string IndexBody(uint64_t index) {
+  std::string out = "{\"index\":";
+  AppendUint(out, index);
+  out += "}\n";
+  return out;
 }
 
 }  // namespace
@@ -30,19 +55,27 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
   }
   registry::Result<uint64_t> index = registry.Register(std::move(*spec));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(
-      registry,
-      {{"service", registry::ToLower(svc)}, {"id", registry::ToLower(id)}, {"index", *index}});
+  std::string body = "{\"id\":\"";
+  body += registry::ToLower(id);
+  body += "\",\"index\":";
+  AppendUint(body, *index);
+  body += ",\"service\":\"";
+  body += registry::ToLower(svc);
+  body += "\"}\n";
+  return Published(registry, std::move(body));
 }
 
 HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
                              registry::Registry& registry) {
   registry::Result<HeartbeatBody> body = ParseHeartbeatBody(request.body);
   if (!body) return ErrorResponse(body.error(), registry.index());
-  registry::Result<uint64_t> index = registry.Heartbeat(
-      registry::ToLower(svc), registry::ToLower(id), body->status, std::move(body->note));
+  std::string svc_lower;
+  std::string id_lower;
+  registry::Result<uint64_t> index =
+      registry.Heartbeat(Lowered(svc, svc_lower), Lowered(id, id_lower), body->status,
+                         std::move(body->note));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"index", *index}});
+  return Published(registry, IndexBody(*index));
 }
 
 HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
@@ -52,8 +85,12 @@ HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, s
   registry::Result<uint64_t> index = registry.SetStatus(
       registry::ToLower(svc), registry::ToLower(id), body->status, std::move(body->note));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry,
-                   {{"index", *index}, {"status", std::string(HealthName(body->status))}});
+  std::string text = "{\"index\":";
+  AppendUint(text, *index);
+  text += ",\"status\":\"";
+  text += HealthName(body->status);
+  text += "\"}\n";
+  return Published(registry, std::move(text));
 }
 
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
@@ -61,7 +98,7 @@ HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
   registry::Result<uint64_t> index =
       registry.Deregister(registry::ToLower(svc), registry::ToLower(id));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"index", *index}});
+  return Published(registry, IndexBody(*index));
 }
 
 }  // namespace dnsd::http::internal

@@ -1,7 +1,10 @@
 // Prometheus text exposition (format 0.0.4) for the HTTP server's own families.
 #include "dnsd/http/http_metrics.h"
 
+#include <algorithm>
 #include <string_view>
+#include <tuple>
+#include <vector>
 
 #include "dnsd/metrics/metrics.h"
 
@@ -43,10 +46,16 @@ namespace metrics {
 void HttpMetrics::Render(std::string& out) const {
   constexpr std::string_view kName = "dnsd_http_requests_total";
   Header(out, kName, "counter", "HTTP API requests by route template and status code.");
-  for (const auto& [key, count] : counts_) {
+  std::vector<const Entry*> sorted;  // by route, then code: the order of the text is stable
+  sorted.reserve(entries_.size());
+  for (const Entry& e : entries_) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+    return std::tie(a->route, a->code) < std::tie(b->route, b->code);
+  });
+  for (const Entry* e : sorted) {
     std::string labels =
-        "route=\"" + EscapeLabel(key.first) + "\",code=\"" + std::to_string(key.second) + "\"";
-    Sample(out, kName, labels, count);
+        "route=\"" + EscapeLabel(e->route) + "\",code=\"" + std::to_string(e->code) + "\"";
+    Sample(out, kName, labels, e->count);
   }
 }
 

@@ -13,17 +13,22 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <thread>
 #include <unordered_set>
 
 #include "dnsd/http/blocking_queries.h"
 #include "dnsd/http/h2o_glue.h"
+#include "dnsd/http/http1_conn.h"
 #include "dnsd/http/router.h"
 
 namespace dnsd::http {
 namespace {
 
 enum class State { kIdle, kListening, kClosing, kDisposed, kClosed };
+
+constexpr std::string_view kServerName = "dnsd";  // the Server header, h2o's and ours
+constexpr uint64_t kIdleSweepMs = 250;  // idle keep-alive connections close 10-10.25 s idle
 
 // What a request gets when handling it threw (allocation failure): a 500 with no detail.
 HttpResponse InternalError() {
@@ -36,17 +41,13 @@ HttpResponse InternalError() {
 
 }  // namespace
 
-struct HttpServer::Impl final : registry::RegistryObserver {
+struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host {
   struct Handler {
     h2o_handler_t super;
     Impl* impl;
   };
   struct Listener {
     uv_tcp_t tcp;  // tcp.data = Impl*
-  };
-  struct Connection {
-    uv_tcp_t tcp;  // first member: h2o's close callback hands back &tcp
-    Impl* impl;
   };
   struct ParkedToken {  // lives in the request's pool; its dispose callback unparks
     Impl* impl;
@@ -80,6 +81,13 @@ struct HttpServer::Impl final : registry::RegistryObserver {
   uv_loop_t* loop() const { return loop_; }
   RouterOptions router_;
 
+  // internal::Http1Host: the fast path's connections.
+  HttpResponse Serve(const HttpRequest& request) override;
+  void HandOver(internal::Http1Conn& conn, std::string_view unread) override;
+  void OnClosed(internal::Http1Conn& conn) override;
+  bool ShuttingDown() const override { return state_ != State::kListening; }
+  std::string_view Date() override { return date_.Now(); }
+
  private:
   void InitH2o();
   bool ListenOn(const config::ListenAddress& address, std::string& bound, std::string& error);
@@ -90,11 +98,11 @@ struct HttpServer::Impl final : registry::RegistryObserver {
   void ArmWaiterTimer();
   void ScheduleTimer(uint64_t ms) { uv_timer_start(&timer_, &Impl::OnTimerCb, ms, 0); }
   void OnTimer();
-  bool ContextIdle();
 
   static int OnRequestCb(h2o_handler_t* self, h2o_req_t* req);
   static void OnAcceptCb(uv_stream_t* listener, int status);
-  static void OnConnectionClosedCb(uv_handle_t* handle);
+  static void OnIdleTimerCb(uv_timer_t* timer);
+  static void OnIdleTimerClosedCb(uv_handle_t* handle);
   static void OnListenerClosedCb(uv_handle_t* handle);
   static void OnParkedDisposedCb(void* token);
   static void OnTimerCb(uv_timer_t* timer);
@@ -113,14 +121,16 @@ struct HttpServer::Impl final : registry::RegistryObserver {
   h2o_context_t context_{};
   h2o_accept_ctx_t accept_ctx_{};
   uv_timer_t timer_{};
+  uv_timer_t idle_timer_{};  // h2o's request timeout, for connections served by Http1Conn
+  internal::HttpDate date_;
   std::vector<Listener*> listeners_;
-  size_t closing_listeners_ = 0;
-  std::unordered_set<Connection*> connections_;
+  size_t closing_handles_ = 0;  // listeners and the idle timer
+  std::unordered_set<internal::Http1Conn*> connections_;
 };
 
 void HttpServer::Impl::InitH2o() {
   h2o_config_init(&config_);
-  config_.server_name = h2o_iovec_init(H2O_STRLIT("dnsd"));
+  config_.server_name = h2o_iovec_init(kServerName.data(), kServerName.size());
   // h2o answers bodies beyond its own limit with a plain-text 413; keep that limit above
   // max_body so that the router's JSON 413 is what clients normally see.
   config_.max_request_entity_size = std::max<uint64_t>(options_.max_body * 2, 4096);
@@ -135,6 +145,9 @@ void HttpServer::Impl::InitH2o() {
   accept_ctx_.hosts = config_.hosts;
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
+  uv_timer_init(loop_, &idle_timer_);
+  idle_timer_.data = this;
+  uv_timer_start(&idle_timer_, &Impl::OnIdleTimerCb, kIdleSweepMs, kIdleSweepMs);
 }
 
 std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
@@ -191,38 +204,78 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
     spdlog::warn("http: accept: {}", uv_strerror(status));
     return;
   }
-  auto* conn = new Connection{};
-  conn->impl = self;
-  uv_tcp_init(self->loop_, &conn->tcp);
+  auto* conn = new internal::Http1Conn(*self, self->config_.max_request_entity_size,
+                                       kServerName);
+  uv_tcp_init(self->loop_, conn->handle());
   self->connections_.insert(conn);
-  if (uv_accept(stream, reinterpret_cast<uv_stream_t*>(&conn->tcp)) != 0 ||
+  auto* handle = reinterpret_cast<uv_handle_t*>(conn->handle());
+  if (uv_accept(stream, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0 ||
       self->state_ != State::kListening) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp), &Impl::OnConnectionClosedCb);
+    uv_close(handle, &internal::Http1Conn::OnClosedCb);
     return;
   }
-  h2o_socket_t* sock =
-      h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(&conn->tcp), &Impl::OnConnectionClosedCb);
-  h2o_accept(&self->accept_ctx_, sock);
+  // Answers go out in one write each; no Nagle delay behind an unacknowledged segment
+  // (h2o's own server sets TCP_NODELAY too).
+  uv_tcp_nodelay(conn->handle(), 1);
+  conn->Start();
 }
 
-void HttpServer::Impl::OnConnectionClosedCb(uv_handle_t* handle) {
-  auto* conn = reinterpret_cast<Connection*>(handle);
-  Impl* self = conn->impl;
-  self->connections_.erase(conn);
-  delete conn;
+void HttpServer::Impl::HandOver(internal::Http1Conn& conn, std::string_view unread) {
+  h2o_socket_t* sock = h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(conn.handle()),
+                                            &internal::Http1Conn::OnClosedCb);
+  if (!unread.empty()) {
+    h2o_iovec_t room = h2o_buffer_reserve(&sock->input, unread.size());
+    std::memcpy(room.base, unread.data(), unread.size());
+    sock->input->size += unread.size();
+  }
+  h2o_accept(&accept_ctx_, sock);  // h2o serves the buffered request(s) from here on
+}
+
+void HttpServer::Impl::OnClosed(internal::Http1Conn& conn) {
+  connections_.erase(&conn);
+  if (state_ == State::kClosing) ScheduleTimer(0);
+}
+
+void HttpServer::Impl::OnIdleTimerCb(uv_timer_t* timer) {
+  auto* self = static_cast<Impl*>(timer->data);
+  uint64_t now = uv_now(self->loop_);
+  // Close() only starts uv_close; the set changes in the close callbacks, later.
+  for (internal::Http1Conn* conn : self->connections_) {
+    conn->CloseIfIdle(now, H2O_DEFAULT_HTTP1_REQ_TIMEOUT);
+  }
+}
+
+void HttpServer::Impl::OnIdleTimerClosedCb(uv_handle_t* handle) {
+  auto* self = static_cast<Impl*>(handle->data);
+  --self->closing_handles_;
   if (self->state_ == State::kClosing) self->ScheduleTimer(0);
 }
 
 void HttpServer::Impl::OnListenerClosedCb(uv_handle_t* handle) {
   auto* self = static_cast<Impl*>(handle->data);
   delete reinterpret_cast<Listener*>(handle);
-  --self->closing_listeners_;
+  --self->closing_handles_;
   if (self->state_ == State::kClosing) self->ScheduleTimer(0);
 }
 
 int HttpServer::Impl::OnRequestCb(h2o_handler_t* self, h2o_req_t* req) {
   reinterpret_cast<Handler*>(self)->impl->HandleRequest(req);
   return 0;
+}
+
+HttpResponse HttpServer::Impl::Serve(const HttpRequest& request) {
+  HttpResponse response;
+  try {
+    response = Route(request, registry_, router_);
+    // Only a query string makes a blocking query, and those go to h2o; never park here.
+    if (response.block) response = AnswerServiceQuery(*response.block, registry_, router_);
+  } catch (const std::exception& e) {
+    spdlog::error("http: request failed: {}", e.what());
+    response = InternalError();
+  }
+  spdlog::debug("http: {} {} -> {}", request.method, request.path, response.status);
+  http_metrics_.Record(response.route, response.status);
+  return response;
 }
 
 void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
@@ -294,8 +347,8 @@ void HttpServer::Impl::OnTimer() {
       ArmWaiterTimer();
       return;
     case State::kClosing:
-      if (!connections_.empty() || closing_listeners_ != 0) return;
-      if (!ContextIdle()) return ScheduleTimer(10);
+      if (!connections_.empty() || closing_handles_ != 0) return;
+      if (!internal::ContextIdle(context_)) return ScheduleTimer(10);
       // Closes h2o's own timers (embedded in context_); they finish this iteration.
       h2o_context_dispose(&context_);
       h2o_config_dispose(&config_);
@@ -308,27 +361,6 @@ void HttpServer::Impl::OnTimer() {
     default:
       return;
   }
-}
-
-// h2o_context_dispose asserts that no timeout entry is still linked. With every
-// connection closed only the HTTP/2 graceful-shutdown entry (linked by
-// h2o_context_request_shutdown) may remain; anything else is waited out.
-bool HttpServer::Impl::ContextIdle() {
-  if (h2o_timeout_is_linked(&context_.http2._graceful_shutdown_timeout)) {
-    h2o_timeout_unlink(&context_.http2._graceful_shutdown_timeout);
-  }
-  h2o_timeout_t* timeouts[] = {&context_.zero_timeout,
-                               &context_.one_sec_timeout,
-                               &context_.hundred_ms_timeout,
-                               &context_.handshake_timeout,
-                               &context_.http1.req_timeout,
-                               &context_.http2.idle_timeout,
-                               &context_.http2.graceful_shutdown_timeout,
-                               &context_.proxy.io_timeout};
-  for (h2o_timeout_t* t : timeouts) {
-    if (!h2o_linklist_is_empty(&t->_entries)) return false;
-  }
-  return true;
 }
 
 void HttpServer::Impl::OnTimerClosedCb(uv_handle_t* handle) {
@@ -355,17 +387,21 @@ void HttpServer::Impl::Shutdown(std::function<void()> on_closed) {
   AnswerWaiters(waiters_.TakeAll());
   state_ = State::kClosing;
   for (Listener* l : listeners_) {
-    ++closing_listeners_;
+    ++closing_handles_;
     uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), &Impl::OnListenerClosedCb);
   }
   listeners_.clear();
+  ++closing_handles_;
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), &Impl::OnIdleTimerClosedCb);
   h2o_context_request_shutdown(&context_);
   // Idle keep-alive connections would otherwise linger until h2o's request timeout:
   // a read shutdown makes h2o see end-of-stream and close each one through its own path,
   // after the response it may still be writing.
-  for (Connection* conn : connections_) {
+  for (internal::Http1Conn* conn : connections_) {
     uv_os_fd_t fd;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(&conn->tcp), &fd) == 0) ::shutdown(fd, SHUT_RD);
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(conn->handle()), &fd) == 0) {
+      ::shutdown(fd, SHUT_RD);
+    }
   }
   ScheduleTimer(0);
 }

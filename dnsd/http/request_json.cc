@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "dnsd/http/simple_json.h"
 #include "registry/duration.h"
 
 namespace dnsd::http {
@@ -34,6 +35,7 @@ std::string CleanParseMessage(const char* what) {
 // Parses body as one JSON object; rejects duplicate keys and deep nesting.
 registry::Result<Json> ParseObject(std::string_view body) {
   if (body.empty()) return Json::object();
+  if (std::optional<Json> simple = internal::ParseSimpleObject(body)) return std::move(*simple);
   std::vector<std::set<std::string>> keys;  // one set per open object
   std::optional<Error> problem;
   auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
@@ -232,6 +234,7 @@ registry::Result<registry::InstanceSpec> ParseRegisterBody(std::string_view body
 }
 
 registry::Result<HeartbeatBody> ParseHeartbeatBody(std::string_view body) {
+  if (body.empty()) return HeartbeatBody{};  // the usual heartbeat: no JSON work at all
   registry::Result<Json> parsed = ParseObject(body);
   if (!parsed) return parsed.error();
   HeartbeatBody out;

@@ -28,9 +28,9 @@ enum class Endpoint {
 
 struct Match {
   Endpoint endpoint;
-  const char* route;  // template, also the metrics label
-  const char* allow;  // Allow header for 405
-  std::string svc{};  // percent-decoded path parameters
+  std::string_view route;  // template, also the metrics label (a literal)
+  const char* allow;       // Allow header for 405
+  std::string svc{};       // percent-decoded path parameters
   std::string id{};
 };
 
@@ -43,6 +43,7 @@ int HexValue(char c) {
 
 // Decodes %XX; a malformed escape is kept as is (and then fails label validation).
 std::string PercentDecode(std::string_view s) {
+  if (s.find('%') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -56,15 +57,31 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
-// Splits "/a/b/c" into {"a","b","c"}; at most 7 segments are of interest.
-std::optional<std::vector<std::string>> Segments(std::string_view path) {
+// The segments of a path as sent (still percent-encoded); at most 7 are of interest.
+struct Segments {
+  std::array<std::string_view, 7> raw;
+  size_t size = 0;
+  bool escaped = false;  // the path holds a '%': segments must be decoded to compare
+
+  // Whether segment i, percent-decoded, is `word`.
+  bool Is(size_t i, std::string_view word) const {
+    return escaped ? PercentDecode(raw[i]) == word : raw[i] == word;
+  }
+};
+
+// Splits "/a/b/c" into {"a","b","c"}; nullopt for more than 7 segments or an empty one
+// ("//" or a trailing slash). Decoding never empties a segment, so raw emptiness is enough.
+std::optional<Segments> Split(std::string_view path) {
   if (path.empty() || path[0] != '/') return std::nullopt;
-  std::vector<std::string> out;
+  Segments out;
+  out.escaped = path.find('%') != std::string_view::npos;
   path.remove_prefix(1);
   while (true) {
+    if (out.size == out.raw.size()) return std::nullopt;
     size_t slash = path.find('/');
-    out.push_back(PercentDecode(path.substr(0, slash)));
-    if (out.size() > 7) return std::nullopt;
+    std::string_view part = path.substr(0, slash);
+    if (part.empty()) return std::nullopt;
+    out.raw[out.size++] = part;
     if (slash == std::string_view::npos) break;
     path.remove_prefix(slash + 1);
   }
@@ -73,36 +90,40 @@ std::optional<std::vector<std::string>> Segments(std::string_view path) {
 
 constexpr const char* kGetAllow = "GET, HEAD";
 
-std::optional<Match> MatchPath(std::string_view path) {
-  std::optional<std::vector<std::string>> seg = Segments(path);
-  if (!seg) return std::nullopt;
-  const std::vector<std::string>& s = *seg;
-  for (const std::string& part : s) {
-    if (part.empty()) return std::nullopt;  // "//" or a trailing slash
-  }
-  size_t n = s.size();
-  if (n == 1 && s[0] == "healthz") return Match{Endpoint::kHealthz, "/healthz", kGetAllow};
-  if (n == 1 && s[0] == "readyz") return Match{Endpoint::kReadyz, "/readyz", kGetAllow};
-  if (n == 1 && s[0] == "metrics") return Match{Endpoint::kMetrics, "/metrics", kGetAllow};
-  if (n < 2 || s[0] != "v1") return std::nullopt;
-  if (n == 2 && s[1] == "status") return Match{Endpoint::kApiStatus, "/v1/status", kGetAllow};
-  if (s[1] != "services") return std::nullopt;
-  if (n == 2) return Match{Endpoint::kServices, "/v1/services", kGetAllow};
-  if (n == 3) return Match{Endpoint::kService, "/v1/services/{svc}", kGetAllow, s[2]};
-  if (n < 5 || s[3] != "instances") return std::nullopt;
+std::optional<Match> MatchInstancePath(const Segments& s) {
+  size_t n = s.size;
+  if (n < 5 || !s.Is(3, "instances")) return std::nullopt;
   if (n == 5) {
-    return Match{Endpoint::kInstance, "/v1/services/{svc}/instances/{id}", "PUT, DELETE", s[2],
-                 s[4]};
+    return Match{Endpoint::kInstance, "/v1/services/{svc}/instances/{id}", "PUT, DELETE",
+                 PercentDecode(s.raw[2]), PercentDecode(s.raw[4])};
   }
-  if (n == 6 && s[5] == "heartbeat") {
-    return Match{Endpoint::kHeartbeat, "/v1/services/{svc}/instances/{id}/heartbeat", "PUT", s[2],
-                 s[4]};
+  if (n == 6 && s.Is(5, "heartbeat")) {
+    return Match{Endpoint::kHeartbeat, "/v1/services/{svc}/instances/{id}/heartbeat", "PUT",
+                 PercentDecode(s.raw[2]), PercentDecode(s.raw[4])};
   }
-  if (n == 6 && s[5] == "status") {
-    return Match{Endpoint::kStatusChange, "/v1/services/{svc}/instances/{id}/status", "PUT", s[2],
-                 s[4]};
+  if (n == 6 && s.Is(5, "status")) {
+    return Match{Endpoint::kStatusChange, "/v1/services/{svc}/instances/{id}/status", "PUT",
+                 PercentDecode(s.raw[2]), PercentDecode(s.raw[4])};
   }
   return std::nullopt;
+}
+
+std::optional<Match> MatchPath(std::string_view path) {
+  std::optional<Segments> seg = Split(path);
+  if (!seg) return std::nullopt;
+  const Segments& s = *seg;
+  size_t n = s.size;
+  if (n == 1 && s.Is(0, "healthz")) return Match{Endpoint::kHealthz, "/healthz", kGetAllow};
+  if (n == 1 && s.Is(0, "readyz")) return Match{Endpoint::kReadyz, "/readyz", kGetAllow};
+  if (n == 1 && s.Is(0, "metrics")) return Match{Endpoint::kMetrics, "/metrics", kGetAllow};
+  if (n < 2 || !s.Is(0, "v1")) return std::nullopt;
+  if (n == 2 && s.Is(1, "status")) return Match{Endpoint::kApiStatus, "/v1/status", kGetAllow};
+  if (!s.Is(1, "services")) return std::nullopt;
+  if (n == 2) return Match{Endpoint::kServices, "/v1/services", kGetAllow};
+  if (n == 3) {
+    return Match{Endpoint::kService, "/v1/services/{svc}", kGetAllow, PercentDecode(s.raw[2])};
+  }
+  return MatchInstancePath(s);
 }
 
 bool HasPathParameters(Endpoint e) {

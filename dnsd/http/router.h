@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,12 +42,15 @@ struct BlockingQuery {
   registry::TimePoint deadline;
 };
 
+inline constexpr std::string_view kJsonContentType = "application/json";
+
+// content_type and route point to string literals (static storage), never to a buffer.
 struct HttpResponse {
   int status = 200;
   std::string body;  // JSON text (Prometheus text for /metrics)
-  std::string content_type = "application/json";
-  uint64_t index = 0;  // X-Dnsd-Index
-  std::string route;   // route template for metrics, e.g. "/v1/services/{svc}"
+  std::string_view content_type = kJsonContentType;
+  uint64_t index = 0;     // X-Dnsd-Index
+  std::string_view route;  // route template for metrics, e.g. "/v1/services/{svc}"
   std::vector<std::pair<std::string, std::string>> headers;  // Allow, WWW-Authenticate
   std::optional<BlockingQuery> block;  // set: park the request, do not answer yet
 };
@@ -75,6 +79,6 @@ HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Regi
                                 const RouterOptions& options);
 
 // Route template used for metrics when no route matched.
-inline constexpr const char* kUnmatchedRoute = "other";
+inline constexpr std::string_view kUnmatchedRoute = "other";
 
 }  // namespace dnsd::http

@@ -8,11 +8,11 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace dnsd::metrics {
 
@@ -64,13 +64,28 @@ class DnsMetrics {
 void RenderDns(std::span<const DnsMetrics* const> workers, std::string& out);
 
 // HTTP request counts by route template ("/v1/services/{svc}") and status code.
+// Record is on every request's path: a linear scan of the few (route, code) pairs seen so
+// far (a dozen in practice, the route set is fixed), no allocation once a pair exists.
 class HttpMetrics {
  public:
-  void Record(std::string_view route, int code) { ++counts_[{std::string(route), code}]; }
-  void Render(std::string& out) const;  // dnsd_http_requests_total{route,code}
+  void Record(std::string_view route, int code) {
+    for (Entry& e : entries_) {
+      if (e.code == code && e.route == route) {
+        ++e.count;
+        return;
+      }
+    }
+    entries_.push_back(Entry{std::string(route), code, 1});
+  }
+  void Render(std::string& out) const;  // dnsd_http_requests_total{route,code}, sorted
 
  private:
-  std::map<std::pair<std::string, int>, uint64_t> counts_;
+  struct Entry {
+    std::string route;
+    int code;
+    uint64_t count;
+  };
+  std::vector<Entry> entries_;
 };
 
 }  // namespace dnsd::metrics

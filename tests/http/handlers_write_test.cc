@@ -25,6 +25,25 @@ TEST_CASE("register answers service, id and index and publishes at once", "[http
   CHECK(snap->FindInstance("a1") != nullptr);
 }
 
+TEST_CASE("write answers are the bytes nlohmann would write for them", "[http][write]") {
+  // They are built as text (no JSON tree on the hot path); the bytes must not change.
+  RouterFixture f;
+  HttpResponse reg = f.Put("/v1/services/Web/instances/A1", R"({"port":8080,"ttl":"10s"})");
+  REQUIRE(reg.status == 200);
+  CHECK(reg.body == Json{{"service", "web"}, {"id", "a1"}, {"index", reg.index}}.dump() + "\n");
+  HttpResponse beat = f.Put("/v1/services/WEB/instances/a1/heartbeat", "");
+  REQUIRE(beat.status == 200);
+  CHECK(beat.body == Json{{"index", beat.index}}.dump() + "\n");
+  HttpResponse status =
+      f.Put("/v1/services/web/instances/a1/status", R"({"status":"maintenance"})");
+  REQUIRE(status.status == 200);
+  CHECK(status.body ==
+        Json{{"index", status.index}, {"status", "maintenance"}}.dump() + "\n");
+  HttpResponse gone = f.Call("DELETE", "/v1/services/web/instances/A1");
+  REQUIRE(gone.status == 200);
+  CHECK(gone.body == Json{{"index", gone.index}}.dump() + "\n");
+}
+
 TEST_CASE("the address defaults to the HTTP peer", "[http][write]") {
   RouterFixture f;
   REQUIRE(f.Put("/v1/services/web/instances/a", R"({"port":80})").status == 200);

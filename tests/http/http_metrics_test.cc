@@ -54,6 +54,22 @@ TEST_CASE("HTTP request counts render per route and code", "[http][metrics]") {
   RequireWellFormed(out);
 }
 
+TEST_CASE("HTTP request counts render sorted by route, then code", "[http][metrics]") {
+  metrics::HttpMetrics m;
+  m.Record("/v1/status", 200);
+  m.Record("/healthz", 503);
+  m.Record("/v1/services/{svc}", 200);
+  m.Record("/healthz", 200);
+  m.Record("/v1/status", 200);
+  std::string out;
+  m.Render(out);
+  CHECK_THAT(out, Catch::EndsWith(
+                      "dnsd_http_requests_total{route=\"/healthz\",code=\"200\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/healthz\",code=\"503\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/v1/status\",code=\"200\"} 2\n"));
+}
+
 TEST_CASE("an empty counter family still declares itself", "[http][metrics]") {
   std::string out;
   metrics::HttpMetrics().Render(out);

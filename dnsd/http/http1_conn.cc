@@ -1,0 +1,190 @@
+// The fast path's connection: read into one buffer, serve every complete request in it,
+// answer each with a single uv_try_write. The rare slow cases (a write the kernel does
+// not take at once, a request for h2o) leave this path: reading stops until the write
+// is done, and a handed-over socket is never touched here again.
+#include "dnsd/http/http1_conn.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dnsd/http/h2o_glue.h"
+
+namespace dnsd::http::internal {
+namespace {
+
+constexpr size_t kReadRoom = 4096;  // free space offered to each read
+
+}  // namespace
+
+std::string_view HttpDate::Now() {
+  time_t now = time(nullptr);
+  if (now != at_) {
+    struct tm gmt {};
+    gmtime_r(&now, &gmt);
+    h2o_time2str_rfc1123(text_, &gmt);
+    len_ = std::strlen(text_);
+    at_ = now;
+  }
+  return {text_, len_};
+}
+
+Http1Conn::Http1Conn(Http1Host& host, uint64_t max_entity, std::string_view server_name)
+    : host_(host), max_entity_(max_entity), server_name_(server_name) {
+  socket_.conn = this;
+}
+
+void Http1Conn::Start() {
+  struct sockaddr_storage ss {};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&socket_.tcp, reinterpret_cast<struct sockaddr*>(&ss), &len) == 0) {
+    peer_ = ToIpAddress(reinterpret_cast<struct sockaddr*>(&ss));
+  }
+  idle_since_ms_ = uv_now(socket_.tcp.loop);
+  if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) Close();
+}
+
+void Http1Conn::CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms) {
+  if (handed_over_ || writing_ || closing_) return;
+  if (now_ms - idle_since_ms_ >= timeout_ms) Close();
+}
+
+void Http1Conn::OnClosedCb(uv_handle_t* handle) {
+  Http1Conn* conn = reinterpret_cast<Socket*>(handle)->conn;
+  conn->host_.OnClosed(*conn);
+  delete conn;
+}
+
+void Http1Conn::OnAllocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  Http1Conn* conn = reinterpret_cast<Socket*>(handle)->conn;
+  try {
+    conn->Reserve();
+    *buf = uv_buf_init(conn->in_.get() + conn->in_end_,
+                       static_cast<unsigned>(conn->in_capacity_ - conn->in_end_));
+  } catch (const std::exception&) {
+    *buf = uv_buf_init(nullptr, 0);  // libuv reports UV_ENOBUFS to OnReadCb
+  }
+}
+
+// Room for the next read: unserved bytes move to the front, the buffer grows when a
+// request is larger than it. The parser hands a request over before it exceeds h2o's own
+// limits, so the buffer stays below one maximal request plus one read.
+void Http1Conn::Reserve() {
+  if (in_capacity_ - in_end_ >= kReadRoom) return;
+  if (in_begin_ > 0) {
+    std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  if (in_capacity_ - in_end_ >= kReadRoom) return;
+  size_t capacity = std::max(in_capacity_ * 2, in_end_ + kReadRoom);
+  auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+  if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
+  in_ = std::move(bigger);
+  in_capacity_ = capacity;
+}
+
+void Http1Conn::OnReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  reinterpret_cast<Socket*>(stream)->conn->OnRead(nread);
+}
+
+void Http1Conn::OnRead(ssize_t nread) {
+  if (nread < 0) {  // end of stream, reset or no buffer: as h2o, close (nothing in flight)
+    Close();
+    return;
+  }
+  in_end_ += static_cast<size_t>(nread);
+  try {
+    ServeBuffered();
+  } catch (const std::exception& e) {  // allocation failure while answering
+    spdlog::error("http: connection failed: {}", e.what());
+    Close();
+  }
+}
+
+void Http1Conn::ServeBuffered() {
+  while (!writing_ && !closing_ && !handed_over_ && in_begin_ < in_end_) {
+    std::string_view input(in_.get() + in_begin_, in_end_ - in_begin_);
+    switch (ParseHttp1Request(input, max_entity_, parsed_)) {
+      case Http1Parse::kIncomplete:
+        return;
+      case Http1Parse::kHandOver:
+        HandOver();
+        return;
+      case Http1Parse::kRequest:
+        in_begin_ += parsed_.size;
+        Answer(parsed_);
+        break;
+    }
+  }
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+}
+
+void Http1Conn::Answer(Http1Request& parsed) {
+  parsed.request.peer = peer_;
+  HttpResponse response = host_.Serve(parsed.request);
+  bool keep_alive = parsed.keep_alive && !host_.ShuttingDown();
+  out_.clear();
+  AppendHttp1Response(response, parsed.head, keep_alive, host_.Date(), server_name_, out_);
+  Send(keep_alive);
+}
+
+// One write syscall when the kernel takes the whole answer (the usual case); otherwise the
+// rest goes through uv_write and reading pauses, so that answers stay in order and the
+// input buffer does not grow behind a client that does not read.
+void Http1Conn::Send(bool keep_alive) {
+  uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+  int n = uv_try_write(stream(), &buf, 1);
+  if (n >= 0 && static_cast<size_t>(n) == out_.size()) return Sent(keep_alive);
+  if (n < 0 && n != UV_EAGAIN) return Close();
+  size_t done = n > 0 ? static_cast<size_t>(n) : 0;
+  write_buf_ = uv_buf_init(out_.data() + done, static_cast<unsigned>(out_.size() - done));
+  write_req_.data = this;
+  close_after_write_ = !keep_alive;
+  uv_read_stop(stream());
+  if (uv_write(&write_req_, stream(), &write_buf_, 1, &OnWrittenCb) != 0) return Close();
+  writing_ = true;
+}
+
+void Http1Conn::Sent(bool keep_alive) {
+  idle_since_ms_ = uv_now(socket_.tcp.loop);
+  if (!keep_alive) Close();
+}
+
+void Http1Conn::OnWrittenCb(uv_write_t* req, int status) {
+  static_cast<Http1Conn*>(req->data)->OnWritten(status);
+}
+
+void Http1Conn::OnWritten(int status) {
+  writing_ = false;
+  if (closing_) return;  // cancelled by Close
+  if (status != 0) return Close();
+  Sent(!close_after_write_);
+  if (closing_) return;
+  if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) return Close();
+  try {
+    ServeBuffered();  // requests that arrived while the answer was being written
+  } catch (const std::exception& e) {
+    spdlog::error("http: connection failed: {}", e.what());
+    Close();
+  }
+}
+
+void Http1Conn::HandOver() {
+  handed_over_ = true;
+  uv_read_stop(stream());
+  host_.HandOver(*this, std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+  // h2o owns the socket now (and its data pointer); only the memory is left to free.
+  in_.reset();
+  in_capacity_ = in_begin_ = in_end_ = 0;
+  std::string().swap(out_);
+}
+
+void Http1Conn::Close() {
+  if (closing_ || handed_over_) return;
+  closing_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&socket_.tcp), &OnClosedCb);
+}
+
+}  // namespace dnsd::http::internal

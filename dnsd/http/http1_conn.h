@@ -1,0 +1,112 @@
+// Http1Conn: one accepted HTTP connection on the control thread's libuv loop.
+//
+// It serves plain keep-alive HTTP/1.1 requests itself (http1_codec.h: read, parse, route,
+// one write, and reading never stops between requests), and at the first request that is
+// not one it hands the socket, with every byte read but not yet served, to h2o for the rest
+// of the connection's life. The server allocates it with new before uv_tcp_init; it is
+// freed by OnClosedCb, the close callback of both kinds (h2o is given it too), after the
+// host's OnClosed. Loop thread only; no exception leaves its libuv callbacks.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dnsd/http/http1_codec.h"
+#include "dnsd/http/router.h"
+#include "registry/instance.h"
+
+namespace dnsd::http::internal {
+
+class Http1Conn;
+
+// What a connection needs from its server.
+class Http1Host {
+ public:
+  // Routes, counts and logs one request; the answer is immediate (no query string here,
+  // so no blocking query).
+  virtual HttpResponse Serve(const HttpRequest& request) = 0;
+  // h2o takes the socket over; `unread` must be copied before returning.
+  virtual void HandOver(Http1Conn& conn, std::string_view unread) = 0;
+  virtual void OnClosed(Http1Conn& conn) = 0;  // just before the connection is freed
+  virtual bool ShuttingDown() const = 0;      // answers then say Connection: close
+  virtual std::string_view Date() = 0;        // the Date header's value for now
+
+ protected:
+  ~Http1Host() = default;
+};
+
+// The Date header's text, formatted once per second (as h2o caches it).
+class HttpDate {
+ public:
+  std::string_view Now();
+
+ private:
+  time_t at_ = -1;
+  char text_[64] = {};
+  size_t len_ = 0;
+};
+
+class Http1Conn {
+ public:
+  Http1Conn(Http1Host& host, uint64_t max_entity, std::string_view server_name);
+  Http1Conn(const Http1Conn&) = delete;
+  Http1Conn& operator=(const Http1Conn&) = delete;
+
+  uv_tcp_t* handle() { return &socket_.tcp; }
+  // After uv_accept: reads and serves requests.
+  void Start();
+  bool handed_over() const { return handed_over_; }
+  // h2o's request timeout for a connection still served here: closes it when no request
+  // has been completed within timeout_ms of the last answer (or of the accept).
+  void CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms);
+  // Close callback of the handle, for uv_close and for h2o_uv_socket_create.
+  static void OnClosedCb(uv_handle_t* handle);
+
+ private:
+  struct Socket {  // standard layout: a handle pointer is a Socket pointer
+    uv_tcp_t tcp;
+    Http1Conn* conn;
+  };
+
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&socket_.tcp); }
+  void Reserve();
+  void OnRead(ssize_t nread);
+  void ServeBuffered();
+  void Answer(Http1Request& parsed);
+  void Send(bool keep_alive);
+  void Sent(bool keep_alive);
+  void OnWritten(int status);
+  void HandOver();
+  void Close();
+
+  static void OnAllocCb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void OnReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrittenCb(uv_write_t* req, int status);
+
+  Socket socket_{};
+  Http1Host& host_;
+  uint64_t max_entity_;
+  std::string_view server_name_;
+  std::optional<registry::IpAddress> peer_;
+  std::unique_ptr<char[]> in_;  // bytes read: [in_begin_, in_end_) not served yet
+  size_t in_capacity_ = 0;
+  size_t in_begin_ = 0;
+  size_t in_end_ = 0;
+  Http1Request parsed_;  // reused for every request (keeps its strings' capacity)
+  std::string out_;      // the answer being written
+  uv_write_t write_req_{};
+  uv_buf_t write_buf_{};
+  uint64_t idle_since_ms_ = 0;
+  bool writing_ = false;  // a uv_write is in flight (reading is stopped meanwhile)
+  bool close_after_write_ = false;
+  bool handed_over_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace dnsd::http::internal
