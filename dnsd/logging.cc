@@ -1,57 +1,14 @@
 #include "dnsd/logging.h"
 
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
 
+#include "dnsd/log/formatter.h"
+
 namespace dnsd {
 namespace {
-
-// %j: the message as the contents of a JSON string (quotes, backslashes and control
-// characters escaped), so every log line in json format is one valid JSON object.
-class JsonMessageFlag final : public spdlog::custom_flag_formatter {
- public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&,
-              spdlog::memory_buf_t& dest) override {
-    static constexpr char kHex[] = "0123456789abcdef";
-    auto put = [&dest](std::string_view s) { dest.append(s.data(), s.data() + s.size()); };
-    for (char c : msg.payload) {
-      switch (c) {
-        case '"':
-          put("\\\"");
-          break;
-        case '\\':
-          put("\\\\");
-          break;
-        case '\n':
-          put("\\n");
-          break;
-        case '\r':
-          put("\\r");
-          break;
-        case '\t':
-          put("\\t");
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char esc[6] = {'\\', 'u', '0', '0', kHex[(c >> 4) & 0xf], kHex[c & 0xf]};
-            dest.append(esc, esc + 6);
-          } else {
-            dest.push_back(c);
-          }
-      }
-    }
-  }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonMessageFlag>();
-  }
-};
-
-constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%e%z %l %v";
-constexpr const char* kJsonPattern =
-    R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","thread":%t,"msg":"%j"})";
 
 std::string_view KindName(registry::RegistryEvent::Kind kind) {
   using K = registry::RegistryEvent::Kind;
@@ -86,12 +43,8 @@ bool SetupLogging(const config::LogConfig& log, std::string& error) {
     error = "log.level: unknown level \"" + log.level + "\"";
     return false;
   }
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (log.format == "json") {
-    formatter->add_flag<JsonMessageFlag>('j').set_pattern(kJsonPattern);
-  } else if (log.format == "text") {
-    formatter->set_pattern(kTextPattern);
-  } else {
+  std::unique_ptr<spdlog::formatter> formatter = dnsd::log::MakeFormatter(log.format);
+  if (!formatter) {
     error = "log.format: must be text or json";
     return false;
   }

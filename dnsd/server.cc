@@ -172,6 +172,9 @@ void Server::StartDns() {
   options.upstream_timeout = config_.dns.upstream_timeout;
   options.tcp_idle_timeout = config_.dns.tcp_idle_timeout;
   options.tcp_max_connections = config_.dns.tcp_max_connections;
+  // Fixed for the process: SIGHUP reloads zones only (docs/CONFIG.md, "Logs").
+  options.log_queries = config_.log.queries;
+  if (options.log_queries) spdlog::info("query log on (log.queries)");
   for (const forward::Upstream& u : upstreams.upstreams) {
     spdlog::info("forwarding to upstream {}", u.ToString());
   }

@@ -67,6 +67,7 @@ struct StorageConfig {
 struct LogConfig {
   std::string level = "info";   // debug|info|warn|error
   std::string format = "text";  // text|json
+  bool queries = false;          // one info line per DNS query (dnsd/log/query_log.h)
 };
 
 struct Config {

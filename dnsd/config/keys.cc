@@ -84,6 +84,8 @@ const KeySpec kKeys[] = {
    .choices = "debug|info|warn|error", .help = "least severe message logged"},
   {.path = "log.format", .field = +[](Config& c) -> string& { return c.log.format; },
    .choices = "text|json", .help = "log line format"},
+  {.path = "log.queries", .field = +[](Config& c) -> bool& { return c.log.queries; },
+   .help = "log one info line per DNS query (client, name, type, rcode, time)"},
 };
 // clang-format on
 #pragma GCC diagnostic pop

@@ -2,11 +2,13 @@
 
 #include <ares.h>
 #include <netinet/in.h>
+#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <unordered_map>
 
 #include "dnsd/forward/message.h"
+#include "dnsd/log/dns_text.h"
 #include "dnsd/net/uv_handle.h"
 
 namespace dnsd::forward {
@@ -106,6 +108,43 @@ std::vector<ares_addr_port_node> ServerList(const std::vector<Upstream>& upstrea
   return nodes;
 }
 
+// What went wrong, in words: c-ares's status for the query and, with several
+// upstreams, how many of them timed out.
+std::string FailureText(int status, int timeouts, size_t upstreams) {
+  std::string what;
+  switch (status) {
+    case ARES_ETIMEOUT:
+      what = "timeout";
+      break;
+    case ARES_ECONNREFUSED:
+      what = "connection refused";
+      break;
+    case ARES_ESERVFAIL:
+      what = "answered SERVFAIL";
+      break;
+    case ARES_EREFUSED:
+      what = "answered REFUSED";
+      break;
+    case ARES_ENOTIMP:
+      what = "answered NOTIMP";
+      break;
+    case ARES_EFORMERR:
+      what = "answered FORMERR";
+      break;
+    case ARES_SUCCESS:
+      what = "answer shorter than a DNS header";
+      break;
+    default:
+      what = ares_strerror(status);
+  }
+  // c-ares reports one status for the whole query, not one per upstream.
+  if (upstreams > 1) {
+    what += " (" + std::to_string(timeouts) + " of " + std::to_string(upstreams) +
+            " upstreams timed out)";
+  }
+  return what;
+}
+
 }  // namespace
 
 Forwarder::Forwarder(ForwarderOptions options, metrics::DnsMetrics& metrics)
@@ -163,7 +202,7 @@ void Forwarder::Forward(std::span<const uint8_t> query, Protocol protocol, Done 
   pending->query.assign(query.begin(), query.end());
   pending->done = std::move(done);
   if (in_flight_ >= options_.max_in_flight) {
-    Fail(*pending);
+    Fail(*pending, std::to_string(in_flight_) + " forwards already in flight (the limit)", false);
     return;
   }
   ++in_flight_;
@@ -175,7 +214,7 @@ void Forwarder::Forward(std::span<const uint8_t> query, Protocol protocol, Done 
   ch->ArmTimer();
 }
 
-void Forwarder::OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+void Forwarder::OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
   std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
   if (status == ARES_EDESTRUCTION) return;  // the Forwarder is going away
   Forwarder* self = pending->owner;
@@ -186,15 +225,36 @@ void Forwarder::OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char*
       RestoreClientView(pending->query, answer);
       pending->done(answer);
     } else {
-      self->Fail(*pending);
+      self->Fail(*pending, FailureText(status, timeouts, self->options_.upstreams.size()), true);
     }
   } catch (...) {
     // Nothing may cross into c-ares; the client retries on its own timeout.
   }
 }
 
-void Forwarder::Fail(const Pending& pending) {
+std::string Forwarder::UpstreamNames() const {
+  std::string out;
+  for (const Upstream& u : options_.upstreams) out += (out.empty() ? "" : ", ") + u.ToString();
+  return out;
+}
+
+void Forwarder::Fail(const Pending& pending, std::string_view why, bool sent) {
   metrics_.upstream_failures.Inc();
+  uint64_t suppressed = 0;
+  if (spdlog::should_log(spdlog::level::warn) &&
+      failure_log_.Allow(std::chrono::steady_clock::now(), &suppressed)) {
+    log::MessageSummary q = log::Summarize(pending.query, false);
+    std::string question = q.has_question ? q.qname + " " + log::TypeText(q.qtype) : "?";
+    const char* proto = pending.channel == tcp_.get() ? "tcp" : "udp";
+    std::string who = !sent ? "not forwarded"
+                      : options_.upstreams.size() == 1
+                          ? UpstreamNames() + " failed"
+                          : "every upstream (" + UpstreamNames() + ") failed";
+    std::string line = fmt::format("upstream failure: {} for {} over {}: {}; answering SERVFAIL",
+                                   who, question, proto, why);
+    if (suppressed > 0) line += fmt::format(" ({} similar suppressed)", suppressed);
+    spdlog::warn(std::string_view(line));
+  }
   std::vector<uint8_t> servfail;
   if (BuildServfail(pending.query, servfail)) pending.done(servfail);
 }

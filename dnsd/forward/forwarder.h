@@ -2,8 +2,10 @@
 // c-ares, on one worker's libuv loop (c-ares sockets watched by uv_poll, its timeouts
 // driven by a uv_timer). Upstreams are tried in order, each once with the configured
 // timeout; SERVFAIL, REFUSED or silence moves on to the next; when all fail the client
-// gets a SERVFAIL built by dnsd. UDP queries go upstream over UDP with TC passed through
-// (the client retries over TCP); TCP queries go upstream over TCP.
+// gets a SERVFAIL built by dnsd, and a warning is logged (rate-limited: at most one line
+// per 10 s per Forwarder, saying how many were suppressed). UDP queries go upstream
+// over UDP with TC passed through (the client retries over TCP); TCP queries go
+// upstream over TCP.
 //
 // Thread: one Forwarder per worker, used only on that worker's loop thread. Destroying
 // it cancels every pending forward without calling its callback.
@@ -17,9 +19,11 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dnsd/forward/upstreams.h"
+#include "dnsd/log/rate_limit.h"
 #include "dnsd/metrics/metrics.h"
 
 namespace dnsd::forward {
@@ -54,13 +58,17 @@ class Forwarder {
   struct Pending;
   Forwarder(ForwarderOptions options, metrics::DnsMetrics& metrics);
   static void OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
-  void Fail(const Pending& pending);
+  // Answers SERVFAIL, counts the failure and logs why (rate-limited); sent: the query
+  // went upstream (else it was refused locally, e.g. too many in flight).
+  void Fail(const Pending& pending, std::string_view why, bool sent);
+  std::string UpstreamNames() const;
 
   ForwarderOptions options_;
   metrics::DnsMetrics& metrics_;
   std::unique_ptr<Channel> udp_;
   std::unique_ptr<Channel> tcp_;
   size_t in_flight_ = 0;
+  log::RateLimiter failure_log_;  // default: one line per 10 s
 };
 
 }  // namespace dnsd::forward

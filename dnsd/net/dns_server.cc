@@ -23,6 +23,7 @@ DnsServer::DnsServer(DnsServerOptions options,
   context_->forward.max_in_flight = options_.max_forwards_per_worker;
   context_->tcp_idle_timeout = options_.tcp_idle_timeout;
   context_->tcp_max_connections = options_.tcp_max_connections;
+  context_->log_queries = options_.log_queries;
 }
 
 DnsServer::~DnsServer() {
@@ -99,6 +100,18 @@ std::vector<const metrics::DnsMetrics*> DnsServer::metrics() const {
   std::vector<const metrics::DnsMetrics*> out;
   for (const auto& worker : workers_) out.push_back(&worker->metrics());
   return out;
+}
+
+UdpStats DnsServer::udp_stats() const {
+  UdpStats total;
+  for (const auto& worker : workers_) {
+    const UdpCounters& c = worker->udp_counters();
+    total.batches += c.batches.Get();
+    total.datagrams += c.datagrams.Get();
+    total.replies_dropped += c.replies_dropped.Get();
+    total.send_errors += c.send_errors.Get();
+  }
+  return total;
 }
 
 }  // namespace dnsd::net

@@ -32,10 +32,19 @@ struct DnsServerOptions {
   size_t max_forwards_per_worker = 4096;
   std::chrono::milliseconds tcp_idle_timeout{10000};
   uint32_t tcp_max_connections = 1024;
+  bool log_queries = false;  // log.queries: one info line per answered or forwarded query
 };
 
 class Worker;
 struct WorkerContext;
+
+// UDP transport counters summed over workers (see udp_socket.h); not in /metrics yet.
+struct UdpStats {
+  uint64_t batches = 0;          // recvmmsg calls that returned datagrams
+  uint64_t datagrams = 0;        // datagrams read
+  uint64_t replies_dropped = 0;  // replies that found the send queue full
+  uint64_t send_errors = 0;      // replies the kernel refused
+};
 
 class DnsServer {
  public:
@@ -53,6 +62,7 @@ class DnsServer {
   void Stop();   // idempotent; joins the threads
   // Each worker's counters, for /metrics (read from the control thread).
   std::vector<const metrics::DnsMetrics*> metrics() const;
+  UdpStats udp_stats() const;  // control thread, like metrics()
 
  private:
   bool BindAddress(const config::ListenAddress& listen, std::string& bound, std::string& error);

@@ -30,9 +30,17 @@ class TcpConnection::Scope {
 TcpConnection::TcpConnection(Worker& worker, uint64_t id, UvHandle<uv_tcp_t> tcp)
     : worker_(worker), id_(id), tcp_(std::move(tcp)) {
   tcp_.get()->data = this;
+  int length = sizeof peer_;
+  if (uv_tcp_getpeername(tcp_.get(), reinterpret_cast<sockaddr*>(&peer_), &length) != 0) {
+    peer_.ss_family = AF_UNSPEC;
+  }
 }
 
 TcpConnection::~TcpConnection() { Close(); }
+
+const sockaddr* TcpConnection::peer() const {
+  return peer_.ss_family == AF_UNSPEC ? nullptr : reinterpret_cast<const sockaddr*>(&peer_);
+}
 
 bool TcpConnection::Start() {
   if (idle_.Init([&](uv_timer_t* h) { return uv_timer_init(worker_.loop(), h); }) != 0) {
@@ -108,7 +116,7 @@ size_t TcpConnection::HandleFrames(std::span<const uint8_t> data) {
 void TcpConnection::HandleQuery(std::span<const uint8_t> query) {
   SteadyTime start = std::chrono::steady_clock::now();
   TouchIdle();
-  dns::AnswerResult r = worker_.Process(query, dns::Transport::kTcp, start);
+  dns::AnswerResult r = worker_.Process(query, dns::Transport::kTcp, peer(), start);
   if (r.disposition == dns::Disposition::kReply) {
     Send(worker_.answer(r.size));
   } else if (r.disposition == dns::Disposition::kForward) {
@@ -116,7 +124,7 @@ void TcpConnection::HandleQuery(std::span<const uint8_t> query) {
     Worker* worker = &worker_;
     uint64_t id = id_;
     // The connection may be gone when the answer comes back: look it up by id.
-    worker_.Forward(query, forward::Protocol::kTcp, r.qtype, start,
+    worker_.Forward(query, peer(), forward::Protocol::kTcp, r.qtype, start,
                     [worker, id](std::span<const uint8_t> response) {
                       if (TcpConnection* c = worker->FindConnection(id)) c->OnForwarded(response);
                     });

@@ -8,6 +8,7 @@
 // connection is removed from it (Worker::Reap) once no callback of it is on the stack.
 #pragma once
 
+#include <sys/socket.h>
 #include <uv.h>
 
 #include <cstddef>
@@ -32,6 +33,7 @@ class TcpConnection {
   TcpConnection& operator=(const TcpConnection&) = delete;
 
   bool Start();  // begins reading and the idle timer; false: closed already
+  const sockaddr* peer() const;  // the client's address (null when unknown)
 
  private:
   // Keeps the connection alive while one of its callbacks runs; the outermost one
@@ -59,6 +61,7 @@ class TcpConnection {
   uint64_t id_;
   UvHandle<uv_tcp_t> tcp_;
   UvHandle<uv_timer_t> idle_;
+  sockaddr_storage peer_{};  // read once at accept; ss_family 0 when unknown
   std::vector<uint8_t> inbuf_;  // bytes read but not yet handled (bounded, see .cc)
   size_t pending_forwards_ = 0;
   int depth_ = 0;

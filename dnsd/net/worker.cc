@@ -2,38 +2,15 @@
 
 #include <unistd.h>
 
-#include <cstring>
 
 #include "dnsd/forward/message.h"
+#include "dnsd/log/query_log.h"
 #include "dnsd/net/tcp_connection.h"
 
 namespace dnsd::net {
 namespace {
 
-// libuv's recvmmsg path slices the buffer into 64 KiB datagram slots; 8 slots let one
-// wakeup drain up to 8 queries.
-constexpr size_t kUdpRecvBuffer = 8 * 64 * 1024;
 constexpr int kTcpBacklog = 1024;
-
-struct UdpSendRequest {
-  uv_udp_send_t req{};
-  std::vector<uint8_t> data;
-};
-
-void SendUdp(uv_udp_t* socket, std::span<const uint8_t> message, const sockaddr* to) {
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(message.data())),
-                             static_cast<unsigned>(message.size()));
-  int rc = uv_udp_try_send(socket, &buf, 1, to);
-  if (rc != UV_EAGAIN) return;  // sent, or an error a UDP client recovers from by retrying
-  auto request = std::make_unique<UdpSendRequest>();
-  request->data.assign(message.begin(), message.end());
-  buf = uv_buf_init(reinterpret_cast<char*>(request->data.data()),
-                    static_cast<unsigned>(request->data.size()));
-  rc = uv_udp_send(&request->req, socket, &buf, 1, to, [](uv_udp_send_t* req, int) {
-    std::unique_ptr<UdpSendRequest> done(reinterpret_cast<UdpSendRequest*>(req));
-  });
-  if (rc == 0) request.release();  // owned by the callback now
-}
 
 double SecondsSince(SteadyTime start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -48,7 +25,6 @@ Worker::Worker(size_t index, WorkerContext& context)
       zones_reader_(*context.zones),
       rng_(static_cast<std::minstd_rand::result_type>(std::random_device{}() + index)),
       out_(dns::kMaxMessage),
-      udp_recv_buffer_(kUdpRecvBuffer),
       tcp_read_buffer_(64 * 1024) {
   int rc = uv_loop_init(&loop_);
   if (rc != 0) {
@@ -76,22 +52,10 @@ Worker::~Worker() {
 }
 
 int Worker::AddUdpSocket(int fd) {
-  UvHandle<uv_udp_t> udp;
-  int rc =
-      udp.Init([&](uv_udp_t* h) { return uv_udp_init_ex(&loop_, h, AF_UNSPEC | UV_UDP_RECVMMSG); });
-  if (rc != 0) {
-    close(fd);
-    return rc;
-  }
-  rc = uv_udp_open(udp.get(), fd);
-  if (rc != 0) {
-    close(fd);
-    return rc;
-  }
-  udp.get()->data = this;
-  rc = uv_udp_recv_start(udp.get(), &Worker::OnUdpAlloc, &Worker::OnUdpRecv);
+  auto socket = std::make_unique<UdpSocket>(*this, *udp_buffers_, fd);  // owns fd now
+  int rc = socket->Start(&loop_);
   if (rc != 0) return rc;
-  udp_.push_back(std::move(udp));
+  udp_.push_back(std::move(socket));
   return 0;
 }
 
@@ -137,74 +101,83 @@ void Worker::CloseAll() {
   stop_.Reset();
 }
 
-void Worker::OnUdpAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<Worker*>(handle->data);
-  if (self == nullptr) {
-    *buf = uv_buf_init(nullptr, 0);
-    return;
-  }
-  // One buffer per worker serves every socket: a read completes before the next starts.
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->udp_recv_buffer_.data()),
-                     static_cast<unsigned>(self->udp_recv_buffer_.size()));
-}
-
-void Worker::OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
-                       unsigned flags) {
-  auto* self = static_cast<Worker*>(handle->data);
-  // nread 0 without an address: nothing to read, or recvmmsg handing the buffer back.
-  if (self == nullptr || nread <= 0 || addr == nullptr || (flags & UV_UDP_MMSG_FREE)) return;
-  try {
-    self->HandleUdp(
-        handle, {reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)}, addr);
-  } catch (...) {
-    // Nothing crosses into libuv; the client retries.
-  }
-}
-
-void Worker::HandleUdp(uv_udp_t* socket, std::span<const uint8_t> query, const sockaddr* from) {
-  SteadyTime start = std::chrono::steady_clock::now();
-  dns::AnswerResult r = Process(query, dns::Transport::kUdp, start);
-  if (r.disposition == dns::Disposition::kReply) {
-    SendUdp(socket, answer(r.size), from);
-  } else if (r.disposition == dns::Disposition::kForward) {
-    sockaddr_storage to{};
-    std::memcpy(&to, from,
-                from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
-    Forward(query, forward::Protocol::kUdp, r.qtype, start,
-            [socket, to](std::span<const uint8_t> response) {
-              if (!response.empty())
-                SendUdp(socket, response, reinterpret_cast<const sockaddr*>(&to));
-            });
-  }
-}
-
 dns::AnswerResult Worker::Process(std::span<const uint8_t> query, dns::Transport transport,
-                                  SteadyTime start) {
+                                  const sockaddr* peer, SteadyTime start) {
   const registry::RegistryView& view = registry_reader_.Get();
   const zones::ZoneSet& zones = zones_reader_.Get();
   dns::AnswerResult r = dns::Answer(query, transport, view, zones, context_.answer, rng_, out_);
   switch (r.disposition) {
     case dns::Disposition::kReply:
-      metrics_.RecordQuery(r.qtype, r.rcode, SecondsSince(start));
-      if (r.rcode == 1) metrics_.malformed.Inc();  // FORMERR
+      // UDP: counted with the batch's latency once sent (RecordUdpReplies).
+      if (transport == dns::Transport::kTcp) {
+        metrics_.RecordQuery(r.qtype, r.rcode, SecondsSince(start));
+      }
+      if (r.rcode == 1) {  // FORMERR
+        metrics_.malformed.Inc();
+        WarnMalformed(query, peer);
+      }
       if (r.truncated) {
         (transport == dns::Transport::kUdp ? metrics_.truncated : metrics_.tcp_capped).Inc();
+      }
+      if (context_.log_queries) {
+        log::LogQuery({.peer = peer,
+                       .tcp = transport == dns::Transport::kTcp,
+                       .query = query,
+                       .response = answer(r.size),
+                       .forwarded = false,
+                       .seconds = SecondsSince(start)});
       }
       break;
     case dns::Disposition::kDrop:
       metrics_.dropped.Inc();
       if (query.size() < forward::kHeaderSize) metrics_.malformed.Inc();
+      WarnMalformed(query, peer);
       break;
     case dns::Disposition::kForward:
-      break;
+      break;  // counted and logged when the answer comes back (Forward)
   }
   return r;
 }
 
-void Worker::Forward(std::span<const uint8_t> query, forward::Protocol protocol, uint16_t qtype,
-                     SteadyTime start, forward::Forwarder::Done done) {
-  auto finish = [this, qtype, start, done = std::move(done)](std::span<const uint8_t> response) {
+void Worker::WarnMalformed(std::span<const uint8_t> packet, const sockaddr* peer) {
+  uint64_t suppressed = 0;
+  if (malformed_log_.Allow(std::chrono::steady_clock::now(), &suppressed)) {
+    log::WarnMalformed(peer, packet, suppressed);
+  }
+}
+
+void Worker::RecordUdpReplies(std::span<const UdpBatchBuffers::ReplyStat> replies,
+                              SteadyTime start) {
+  if (replies.empty()) return;
+  const double seconds = SecondsSince(start);
+  for (const UdpBatchBuffers::ReplyStat& r : replies) {
+    metrics_.RecordQuery(r.qtype, r.rcode, seconds);
+  }
+}
+
+void Worker::Forward(std::span<const uint8_t> query, const sockaddr* peer,
+                     forward::Protocol protocol, uint16_t qtype, SteadyTime start,
+                     forward::Forwarder::Done done) {
+  // The query log needs the query and the client when the answer comes back: copies,
+  // made only when the log is on (forwarding allocates anyway).
+  std::vector<uint8_t> logged_query;
+  PeerAddress logged_peer{};
+  if (context_.log_queries) {
+    logged_query.assign(query.begin(), query.end());
+    if (CopyPeer(peer, logged_peer) == 0) logged_peer.sa.sa_family = AF_UNSPEC;
+  }
+  auto finish = [this, qtype, start, protocol, done = std::move(done),
+                 logged_query = std::move(logged_query),
+                 logged_peer](std::span<const uint8_t> response) {
     RecordForwarded(qtype, response, start);
+    if (context_.log_queries) {
+      log::LogQuery({.peer = logged_peer.sa.sa_family == AF_UNSPEC ? nullptr : &logged_peer.sa,
+                     .tcp = protocol == forward::Protocol::kTcp,
+                     .query = logged_query,
+                     .response = response,
+                     .forwarded = true,
+                     .seconds = SecondsSince(start)});
+    }
     done(response);
   };
   if (forwarder_ != nullptr) {

@@ -1,8 +1,9 @@
-// Worker: one DNS worker thread with its own libuv loop, its own UDP sockets and TCP
-// listeners (SO_REUSEPORT siblings of the other workers'), its own readers of the
-// published registry view and zones, random generator, metrics, answer buffer and
-// Forwarder. Queries are answered by dns::Answer on this thread; nothing is shared
-// with other workers except read-only configuration and the TCP connection count.
+// Worker: one DNS worker thread with its own libuv loop, its own UDP sockets (served in
+// recvmmsg/sendmmsg batches, see udp_socket.h) and TCP listeners (SO_REUSEPORT siblings
+// of the other workers'), its own readers of the published registry view and zones,
+// random generator, metrics, answer buffer and Forwarder. Queries are answered by
+// dns::Answer on this thread; nothing is shared with other workers except read-only
+// configuration and the TCP connection count.
 //
 // Thread: constructed, given sockets and started by the control thread; after Start()
 // only the worker thread touches it, until Stop() (any thread) ends and joins it.
@@ -23,7 +24,9 @@
 
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/forwarder.h"
+#include "dnsd/log/rate_limit.h"
 #include "dnsd/metrics/metrics.h"
+#include "dnsd/net/udp_socket.h"
 #include "dnsd/net/uv_handle.h"
 #include "registry/published.h"
 #include "registry/snapshot.h"
@@ -41,10 +44,9 @@ struct WorkerContext {
   forward::ForwarderOptions forward;  // no upstreams: no forwarder
   std::chrono::milliseconds tcp_idle_timeout{10000};
   uint32_t tcp_max_connections = 1024;
+  bool log_queries = false;  // one log::LogQuery line per answered or forwarded query
   std::atomic<uint32_t> tcp_connections{0};  // over all workers
 };
-
-using SteadyTime = std::chrono::steady_clock::time_point;
 
 class Worker {
  public:
@@ -65,31 +67,38 @@ class Worker {
   void Stop();  // any thread but the worker's; idempotent; joins
   const metrics::DnsMetrics& metrics() const { return metrics_; }
 
-  // Used by TcpConnection (worker thread).
+  const UdpCounters& udp_counters() const { return udp_counters_; }
+
+  // Used by TcpConnection and UdpSocket (worker thread).
   uv_loop_t* loop() { return &loop_; }
   WorkerContext& context() { return context_; }
-  // Answers one query into the answer buffer and records metrics, except for kForward.
+  // The one place a query is answered, for UDP and TCP: answers into the answer buffer
+  // and records metrics, except for kForward (recorded when the upstream answers) and
+  // for the count and latency of UDP replies, which UdpSocket records per batch once
+  // the batch is sent (RecordUdpReplies). peer: the client (null when unknown).
   dns::AnswerResult Process(std::span<const uint8_t> query, dns::Transport transport,
-                            SteadyTime start);
+                            const sockaddr* peer, SteadyTime start);
   std::span<const uint8_t> answer(size_t size) const { return {out_.data(), size}; }
+  // Counts each UDP reply of a batch with the time from start (its receipt) to now.
+  void RecordUdpReplies(std::span<const UdpBatchBuffers::ReplyStat> replies, SteadyTime start);
+  UdpCounters& udp_counters() { return udp_counters_; }
   // Sends query upstream (or answers SERVFAIL when forwarding is not possible); done
-  // gets the response (empty: send nothing) and metrics are recorded before it runs.
-  void Forward(std::span<const uint8_t> query, forward::Protocol protocol, uint16_t qtype,
-               SteadyTime start, forward::Forwarder::Done done);
+  // gets the response (empty: send nothing); metrics and the query log line are
+  // written before it runs.
+  void Forward(std::span<const uint8_t> query, const sockaddr* peer, forward::Protocol protocol,
+               uint16_t qtype, SteadyTime start, forward::Forwarder::Done done);
   TcpConnection* FindConnection(uint64_t id);
   void Reap(uint64_t id);  // destroys a closed connection
   std::span<uint8_t> tcp_read_buffer() { return tcp_read_buffer_; }
 
  private:
   static void OnStop(uv_async_t* handle);
-  static void OnUdpAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void OnUdpRecv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr,
-                        unsigned flags);
   static void OnConnection(uv_stream_t* server, int status);
-  void HandleUdp(uv_udp_t* socket, std::span<const uint8_t> query, const sockaddr* from);
   void Accept(uv_stream_t* server);
   void CloseAll();
   void RecordForwarded(uint16_t qtype, std::span<const uint8_t> response, SteadyTime start);
+  // A rate-limited warning (malformed_log_) about a FORMERR'd or dropped packet.
+  void WarnMalformed(std::span<const uint8_t> packet, const sockaddr* peer);
 
   size_t index_;
   WorkerContext& context_;
@@ -97,7 +106,8 @@ class Worker {
   uv_loop_t loop_{};
   bool loop_ready_ = false;
   UvHandle<uv_async_t> stop_;
-  std::vector<UvHandle<uv_udp_t>> udp_;
+  std::unique_ptr<UdpBatchBuffers> udp_buffers_ = std::make_unique<UdpBatchBuffers>();
+  std::vector<std::unique_ptr<UdpSocket>> udp_;
   std::vector<UvHandle<uv_tcp_t>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<TcpConnection>> connections_;
   uint64_t next_connection_id_ = 1;
@@ -107,8 +117,9 @@ class Worker {
   registry::Published<zones::ZoneSet>::Reader zones_reader_;
   std::minstd_rand rng_;
   metrics::DnsMetrics metrics_;
-  std::vector<uint8_t> out_;              // dns::kMaxMessage
-  std::vector<uint8_t> udp_recv_buffer_;  // room for a recvmmsg batch
+  log::RateLimiter malformed_log_;  // default: one line per 10 s
+  UdpCounters udp_counters_;
+  std::vector<uint8_t> out_;  // dns::kMaxMessage
   std::vector<uint8_t> tcp_read_buffer_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};

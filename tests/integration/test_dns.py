@@ -1,6 +1,7 @@
 """DNS behaviour of the real dnsd binary, seen through dig, kdig and raw sockets."""
 
 import os
+import select
 import signal
 import socket
 import struct
@@ -270,6 +271,64 @@ class DnsAnswersTest(unittest.TestCase):
             text, "dnsd_dns_queries_total", {"qtype": "SRV", "rcode": "NOERROR"}), 1)
         self.assertGreater(harness.metric_value(
             text, "dnsd_dns_request_duration_seconds_count"), 0)
+
+    def test_udp_burst_from_many_sockets_gets_every_answer_right(self):
+        # dnsd reads UDP in recvmmsg batches of 64 into 4 KiB slots and sends each batch's
+        # answers with one sendmmsg. A burst of 320 queries from 8 sockets (IPv4 and IPv6)
+        # spans several batches; every query must get its own answer, on the socket that
+        # asked, with its ID, its question as spelled and its instance's address. A
+        # datagram longer than a slot is cut, hence undecodable: FORMERR with its ID.
+        v4 = self.dnsd.dns[0]
+        v6 = [a for a in self.dnsd.dns if ":" in a[0]][0]
+        per_socket, sockets = 40, 8
+        oversized = build_query("web.service.discovery", "A", qid=0xBEEF, edns=(1232, 0))
+        pad = 5000  # an EDNS Padding option (code 12): valid, but larger than a slot
+        oversized = oversized[:-2] + struct.pack("!HHH", 4 + pad, 12, pad) + bytes(pad)
+        clients, expected = [], []
+        for k in range(sockets):
+            server = v4 if k % 2 == 0 else v6
+            s = socket.socket(socket.AF_INET6 if server is v6 else socket.AF_INET,
+                              socket.SOCK_DGRAM)
+            self.addCleanup(s.close)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            clients.append((s, server))
+            expected.append({})
+        for i in range(per_socket):
+            for k, (s, server) in enumerate(clients):
+                n = k * per_socket + i
+                name = ("B%d.Big.instance.discovery" if n % 2 else "b%d.big.instance.discovery") % n
+                qid = 0x1000 + n
+                expected[k][qid] = (name + ".", big_address(n))
+                s.sendto(build_query(name, "A", qid=qid), server)
+                if i == per_socket // 2 and k < 2:  # one oversized query per family
+                    s.sendto(oversized, server)
+        got = [dict() for _ in clients]
+        formerr = [None] * len(clients)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+                any(len(got[k]) < per_socket for k in range(sockets)) or None in formerr[:2]):
+            ready, _, _ = select.select([s for s, _ in clients], [], [], 0.5)
+            for s in ready:
+                k = [c for c, _ in clients].index(s)
+                msg = parse_message(s.recv(65535))
+                if msg["id"] == 0xBEEF:
+                    self.assertIsNone(formerr[k], "one answer per oversized query")
+                    formerr[k] = msg
+                    continue
+                self.assertIn(msg["id"], expected[k], "an answer for a query of this socket")
+                self.assertNotIn(msg["id"], got[k], "one answer per query")
+                got[k][msg["id"]] = msg
+        for k in range(sockets):
+            self.assertEqual(set(got[k]), set(expected[k]), "socket %d: all answered" % k)
+            for qid, (name, address) in expected[k].items():
+                msg = got[k][qid]
+                self.assertEqual(msg["rcode"], 0, name)
+                self.assertEqual(msg["question"][0][0], name)
+                self.assertEqual([socket.inet_ntoa(rr[4]) for rr in msg["answer"]], [address])
+        for msg in formerr[:2]:
+            self.assertIsNotNone(msg, "the oversized query got an answer")
+            self.assertEqual(msg["rcode"], 1)  # FORMERR
+            self.assertTrue(msg["qr"])
 
     def test_lapsed_lease_leaves_dns_within_timer_slack(self):
         self.dnsd.register("lease", "l1", address="10.9.0.1", port=80, ttl="1s")
