@@ -103,9 +103,8 @@ void Worker::CloseAll() {
 
 dns::AnswerResult Worker::Process(std::span<const uint8_t> query, dns::Transport transport,
                                   const sockaddr* peer, SteadyTime start) {
-  const registry::RegistryView& view = registry_reader_.Get();
-  const zones::ZoneSet& zones = zones_reader_.Get();
-  dns::AnswerResult r = dns::Answer(query, transport, view, zones, context_.answer, rng_, out_);
+  dns::AnswerResult r = cache_.Answer(query, transport, registry_reader_.Shared(),
+                                      zones_reader_.Shared(), rng_, out_);
   switch (r.disposition) {
     case dns::Disposition::kReply:
       // UDP: counted with the batch's latency once sent (RecordUdpReplies).

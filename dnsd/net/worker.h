@@ -1,8 +1,9 @@
 // Worker: one DNS worker thread with its own libuv loop, its own UDP sockets (served in
 // recvmmsg/sendmmsg batches, see udp_socket.h) and TCP listeners (SO_REUSEPORT siblings
 // of the other workers'), its own readers of the published registry view and zones,
-// random generator, metrics, answer buffer and Forwarder. Queries are answered by
-// dns::Answer on this thread; nothing is shared with other workers except read-only
+// random generator, metrics, answer buffer, answer cache and Forwarder. Queries are
+// answered on this thread by dns::AnswerCache (ready wire answers, falling back to
+// dns::Answer); nothing is shared with other workers except read-only
 // configuration and the TCP connection count.
 //
 // Thread: constructed, given sockets and started by the control thread; after Start()
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "dnsd/dns/answer.h"
+#include "dnsd/dns/answer_cache.h"
 #include "dnsd/forward/forwarder.h"
 #include "dnsd/log/rate_limit.h"
 #include "dnsd/metrics/metrics.h"
@@ -116,6 +118,7 @@ class Worker {
   registry::Published<registry::RegistryView>::Reader registry_reader_;
   registry::Published<zones::ZoneSet>::Reader zones_reader_;
   std::minstd_rand rng_;
+  dns::AnswerCache cache_{context_.answer};  // after context_: reads its AnswerConfig
   metrics::DnsMetrics metrics_;
   log::RateLimiter malformed_log_;  // default: one line per 10 s
   UdpCounters udp_counters_;

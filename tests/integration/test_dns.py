@@ -347,6 +347,84 @@ class DnsAnswersTest(unittest.TestCase):
         self.assertLess(elapsed, 1.0 + 0.6)
 
 
+class RepeatedQueriesTest(unittest.TestCase):
+    """The same questions asked again and again (answered from the worker's answer cache
+    after the first two) follow every registry change at once."""
+
+    CONFIG = """
+dns:
+  workers: 1
+"""
+
+    def setUp(self):
+        self.dnsd = Dnsd(config=self.CONFIG).start()
+        self.addCleanup(self.dnsd.cleanup)
+
+    def tearDown(self):
+        self.dnsd.stop_ok(self)
+
+    def ask(self, name, qtype, times=4):
+        """The answers to `times` identical queries; all of them must agree."""
+        seen = []
+        for _ in range(times):
+            m = parse_message(self.dnsd.query(name, qtype))
+            self.assertTrue(m["aa"], m)
+            self.assertEqual(m["question"][0][0], name + ".", "question case echoed")
+            seen.append((m["rcode"], sorted(r[4] for r in m["answer"]),
+                         sorted(r[3] for r in m["answer"])))
+        self.assertEqual(len(set((rc, tuple(a), tuple(t)) for rc, a, t in seen)), 1, seen)
+        return seen[0]
+
+    def addresses(self, name="Cached.service.discovery"):
+        rcode, rdata, _ = self.ask(name, "A")
+        return rcode, sorted(socket.inet_ntoa(r) for r in rdata)
+
+    def test_answers_follow_each_change(self):
+        d = self.dnsd
+        d.register("cached", "c1", address="10.7.0.1", port=80, ttl="1m")
+        d.register("cached", "c2", address="10.7.0.2", port=80, ttl="1m")
+        self.assertEqual(self.addresses(), (0, ["10.7.0.1", "10.7.0.2"]))
+        self.assertEqual(self.addresses("cACHED.SERVICE.discovery"), (0, ["10.7.0.1", "10.7.0.2"]))
+
+        d.register("cached", "c3", address="10.7.0.3", port=80)
+        self.assertEqual(self.addresses(), (0, ["10.7.0.1", "10.7.0.2", "10.7.0.3"]))
+
+        self.assertEqual(d.heartbeat("cached", "c2", status="warning"), 200)
+        self.assertEqual(self.addresses(), (0, ["10.7.0.1", "10.7.0.3"]))
+
+        status, _, _ = d.request("PUT", "/v1/services/cached/instances/c1/status",
+                                 {"status": "maintenance"})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.addresses(), (0, ["10.7.0.3"]))
+
+        # SRV: a re-registration with another port shows its new port.
+        _, before, _ = self.ask("cached.service.discovery", "SRV")
+        d.register("cached", "c3", address="10.7.0.3", port=81)
+        _, after, _ = self.ask("cached.service.discovery", "SRV")
+        self.assertEqual([struct.unpack("!HHH", r[:6])[2] for r in before], [80])
+        self.assertEqual([struct.unpack("!HHH", r[:6])[2] for r in after], [81])
+
+        self.assertEqual(d.deregister("cached", "c3"), 200)
+        self.assertEqual(self.addresses(), (0, []))  # no healthy instance: NODATA
+        d.deregister("cached", "c1")
+        d.deregister("cached", "c2")
+        self.assertEqual(self.addresses(), (3, []))  # gone: NXDOMAIN
+
+    def test_other_services_keep_their_answers(self):
+        d = self.dnsd
+        d.register("left", "l1", address="10.8.0.1", port=80)
+        d.register("right", "r1", address="10.8.1.1", port=80)
+        self.assertEqual(self.addresses("left.service.discovery"), (0, ["10.8.0.1"]))
+        self.assertEqual(self.addresses("right.service.discovery"), (0, ["10.8.1.1"]))
+        d.register("right", "r2", address="10.8.1.2", port=80)
+        self.assertEqual(self.addresses("left.service.discovery"), (0, ["10.8.0.1"]))
+        self.assertEqual(self.addresses("right.service.discovery"), (0, ["10.8.1.1", "10.8.1.2"]))
+        # A name that did not exist, asked repeatedly, appears once registered.
+        self.assertEqual(self.addresses("late.service.discovery"), (3, []))
+        d.register("late", "x1", address="10.8.2.1", port=80)
+        self.assertEqual(self.addresses("late.service.discovery"), (0, ["10.8.2.1"]))
+
+
 class TcpLimitsTest(unittest.TestCase):
     CONFIG = """
 dns:
