@@ -149,6 +149,21 @@ void RenderDns(std::span<const DnsMetrics* const> workers, std::string& out) {
   RenderCounter(workers, out, "dnsd_dns_tcp_connections_rejected_total",
                 "TCP connections closed at once because dns.tcp_max_connections was reached.",
                 &DnsMetrics::tcp_connections_rejected);
+  RenderCounter(workers, out, "dnsd_dns_udp_receive_batches_total",
+                "recvmmsg calls that returned datagrams (datagrams / batches = mean batch).",
+                &DnsMetrics::udp_batches);
+  RenderCounter(workers, out, "dnsd_dns_udp_datagrams_received_total",
+                "UDP datagrams read.", &DnsMetrics::udp_datagrams);
+  RenderCounter(workers, out, "dnsd_dns_udp_replies_dropped_total",
+                "UDP replies dropped because the worker's send queue was full.",
+                &DnsMetrics::udp_replies_dropped);
+  RenderCounter(workers, out, "dnsd_dns_udp_send_errors_total",
+                "UDP replies the kernel refused to send.", &DnsMetrics::udp_send_errors);
+  RenderCounter(workers, out, "dnsd_dns_answer_cache_hits_total",
+                "Answers sent from a worker's answer cache.", &DnsMetrics::answer_cache_hits);
+  RenderCounter(workers, out, "dnsd_dns_answer_cache_builds_total",
+                "Answer cache entries built, or rebuilt after a registry change.",
+                &DnsMetrics::answer_cache_builds);
 }
 
 }  // namespace dnsd::metrics

@@ -20,6 +20,7 @@ namespace dnsd::metrics {
 class Counter {
  public:
   void Inc(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Set(uint64_t v) { v_.store(v, std::memory_order_relaxed); }  // mirrors a plain count
   uint64_t Get() const { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -46,6 +47,12 @@ class DnsMetrics {
   Counter forwarded;      // queries sent upstream
   Counter upstream_failures;  // forwarded queries answered SERVFAIL by dnsd
   Counter tcp_connections_rejected;
+  Counter udp_batches;          // recvmmsg calls that returned datagrams
+  Counter udp_datagrams;        // datagrams read
+  Counter udp_replies_dropped;  // replies that found the send queue full
+  Counter udp_send_errors;      // replies the kernel refused (EMSGSIZE, EPERM, ...)
+  Counter answer_cache_hits;    // answers sent from the worker's answer cache
+  Counter answer_cache_builds;  // cache entries built or rebuilt after a change
 
   // Read side (control thread).
   uint64_t Queries(size_t qtype_slot, size_t rcode) const { return queries_[qtype_slot][rcode].Get(); }

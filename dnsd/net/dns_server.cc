@@ -102,16 +102,4 @@ std::vector<const metrics::DnsMetrics*> DnsServer::metrics() const {
   return out;
 }
 
-UdpStats DnsServer::udp_stats() const {
-  UdpStats total;
-  for (const auto& worker : workers_) {
-    const UdpCounters& c = worker->udp_counters();
-    total.batches += c.batches.Get();
-    total.datagrams += c.datagrams.Get();
-    total.replies_dropped += c.replies_dropped.Get();
-    total.send_errors += c.send_errors.Get();
-  }
-  return total;
-}
-
 }  // namespace dnsd::net

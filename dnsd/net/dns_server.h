@@ -39,13 +39,6 @@ class Worker;
 struct WorkerContext;
 
 // UDP transport counters summed over workers (see udp_socket.h); not in /metrics yet.
-struct UdpStats {
-  uint64_t batches = 0;          // recvmmsg calls that returned datagrams
-  uint64_t datagrams = 0;        // datagrams read
-  uint64_t replies_dropped = 0;  // replies that found the send queue full
-  uint64_t send_errors = 0;      // replies the kernel refused
-};
-
 class DnsServer {
  public:
   DnsServer(DnsServerOptions options, const registry::Published<registry::RegistryView>& registry,
@@ -62,7 +55,6 @@ class DnsServer {
   void Stop();   // idempotent; joins the threads
   // Each worker's counters, for /metrics (read from the control thread).
   std::vector<const metrics::DnsMetrics*> metrics() const;
-  UdpStats udp_stats() const;  // control thread, like metrics()
 
  private:
   bool BindAddress(const config::ListenAddress& listen, std::string& bound, std::string& error);

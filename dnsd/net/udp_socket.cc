@@ -76,8 +76,8 @@ bool UdpSocket::ServeBatch() {
   const bool sent = Flush();
   // One clock read times the whole batch: receipt to send, for each of its answers.
   worker_.RecordUdpReplies({buffers_.replies.data(), replies}, start);
-  worker_.udp_counters().batches.Inc();
-  worker_.udp_counters().datagrams.Inc(static_cast<uint64_t>(n));
+  worker_.metrics().udp_batches.Inc();
+  worker_.metrics().udp_datagrams.Inc(static_cast<uint64_t>(n));
   // A short batch drained the socket; the next wakeup will tell when more arrive.
   return sent && static_cast<size_t>(n) == UdpBatchBuffers::kBatch;
 }
@@ -133,7 +133,7 @@ void UdpSocket::Queue(std::span<const uint8_t> message, const PeerAddress& peer,
   if (queue_.Push(message, peer, peer_length)) return;
   // Full: make room by sending what waits, unless the kernel still refuses it.
   if (Flush() && queue_.Push(message, peer, peer_length)) return;
-  worker_.udp_counters().replies_dropped.Inc();
+  worker_.metrics().udp_replies_dropped.Inc();
 }
 
 bool UdpSocket::Flush() {
@@ -141,7 +141,7 @@ bool UdpSocket::Flush() {
   const uint64_t errors = queue_.send_errors();
   const bool empty = queue_.Flush(fd_) == UdpSendQueue::FlushResult::kEmpty;
   if (queue_.send_errors() != errors) {
-    worker_.udp_counters().send_errors.Inc(queue_.send_errors() - errors);
+    worker_.metrics().udp_send_errors.Inc(queue_.send_errors() - errors);
   }
   return empty;
 }

@@ -8,8 +8,8 @@
 // Replies the kernel does not take (EAGAIN, partial sendmmsg) wait in a bounded
 // UdpSendQueue; meanwhile the socket is polled for writability only (no new queries
 // are read while their answers could not be sent). A reply that finds the queue full is
-// dropped and counted (UdpCounters). Forwarded queries are answered later through Send,
-// on the same socket and queue.
+// dropped and counted (metrics::DnsMetrics). Forwarded queries are answered later
+// through Send, on the same socket and queue.
 //
 // A datagram longer than a slot (kSlotBytes) is not a whole message: Process gets only
 // its 12-byte header, so it is answered FORMERR (or dropped when even the header is
@@ -38,14 +38,6 @@ namespace dnsd::net {
 class Worker;
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-
-// Per-worker UDP counters (written by the worker thread, readable by any thread).
-struct UdpCounters {
-  metrics::Counter batches;          // recvmmsg calls that returned datagrams
-  metrics::Counter datagrams;        // datagrams read
-  metrics::Counter replies_dropped;  // replies that found the send queue full
-  metrics::Counter send_errors;      // replies the kernel refused (EMSGSIZE, EPERM, ...)
-};
 
 // Receive slots and per-batch bookkeeping, allocated once per worker and shared by its
 // UDP sockets (one batch is served at a time on a loop).

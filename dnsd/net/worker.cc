@@ -105,6 +105,8 @@ dns::AnswerResult Worker::Process(std::span<const uint8_t> query, dns::Transport
                                   const sockaddr* peer, SteadyTime start) {
   dns::AnswerResult r = cache_.Answer(query, transport, registry_reader_.Shared(),
                                       zones_reader_.Shared(), rng_, out_);
+  metrics_.answer_cache_hits.Set(cache_.stats().hits);
+  metrics_.answer_cache_builds.Set(cache_.stats().builds);
   switch (r.disposition) {
     case dns::Disposition::kReply:
       // UDP: counted with the batch's latency once sent (RecordUdpReplies).

@@ -69,8 +69,6 @@ class Worker {
   void Stop();  // any thread but the worker's; idempotent; joins
   const metrics::DnsMetrics& metrics() const { return metrics_; }
 
-  const UdpCounters& udp_counters() const { return udp_counters_; }
-
   // Used by TcpConnection and UdpSocket (worker thread).
   uv_loop_t* loop() { return &loop_; }
   WorkerContext& context() { return context_; }
@@ -83,7 +81,7 @@ class Worker {
   std::span<const uint8_t> answer(size_t size) const { return {out_.data(), size}; }
   // Counts each UDP reply of a batch with the time from start (its receipt) to now.
   void RecordUdpReplies(std::span<const UdpBatchBuffers::ReplyStat> replies, SteadyTime start);
-  UdpCounters& udp_counters() { return udp_counters_; }
+  metrics::DnsMetrics& metrics() { return metrics_; }
   // Sends query upstream (or answers SERVFAIL when forwarding is not possible); done
   // gets the response (empty: send nothing); metrics and the query log line are
   // written before it runs.
@@ -121,7 +119,6 @@ class Worker {
   dns::AnswerCache cache_{context_.answer};  // after context_: reads its AnswerConfig
   metrics::DnsMetrics metrics_;
   log::RateLimiter malformed_log_;  // default: one line per 10 s
-  UdpCounters udp_counters_;
   std::vector<uint8_t> out_;  // dns::kMaxMessage
   std::vector<uint8_t> tcp_read_buffer_;
   std::thread thread_;

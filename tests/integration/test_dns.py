@@ -409,6 +409,10 @@ dns:
         d.deregister("cached", "c1")
         d.deregister("cached", "c2")
         self.assertEqual(self.addresses(), (3, []))  # gone: NXDOMAIN
+        # The repeats were served by the cache, and each change rebuilt entries.
+        text = d.metrics()
+        self.assertGreater(harness.metric_value(text, "dnsd_dns_answer_cache_hits_total"), 10)
+        self.assertGreater(harness.metric_value(text, "dnsd_dns_answer_cache_builds_total"), 5)
 
     def test_other_services_keep_their_answers(self):
         d = self.dnsd

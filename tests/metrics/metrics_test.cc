@@ -54,19 +54,24 @@ TEST_CASE("every counter family is rendered with HELP and TYPE", "[metrics]") {
   DnsMetrics m;
   m.truncated.Inc(2);
   m.forwarded.Inc();
+  m.answer_cache_hits.Set(5);
   std::vector<const DnsMetrics*> workers = {&m};
   std::string out;
   RenderDns(workers, out);
   for (const char* name :
        {"dnsd_dns_truncated_total", "dnsd_dns_tcp_capped_total", "dnsd_dns_malformed_total",
         "dnsd_dns_dropped_total", "dnsd_dns_forwarded_total", "dnsd_dns_upstream_failures_total",
-        "dnsd_dns_tcp_connections_rejected_total"}) {
+        "dnsd_dns_tcp_connections_rejected_total", "dnsd_dns_udp_receive_batches_total",
+        "dnsd_dns_udp_datagrams_received_total", "dnsd_dns_udp_replies_dropped_total",
+        "dnsd_dns_udp_send_errors_total", "dnsd_dns_answer_cache_hits_total",
+        "dnsd_dns_answer_cache_builds_total"}) {
     INFO(name);
     CHECK(out.find(std::string("# HELP ") + name + " ") != std::string::npos);
     CHECK(Has(out, std::string("# TYPE ") + name + " counter"));
   }
   CHECK(Has(out, "dnsd_dns_truncated_total 2"));
   CHECK(Has(out, "dnsd_dns_forwarded_total 1"));
+  CHECK(Has(out, "dnsd_dns_answer_cache_hits_total 5"));
 }
 
 }  // namespace
