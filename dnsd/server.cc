@@ -252,7 +252,9 @@ void Server::ArmTickTimer() {
     uv_timer_stop(tick_timer_.get());
     return;
   }
-  registry::Duration wait = *next - clock_.Now();
+  // Rounded up: libuv's timers have millisecond resolution, and firing before the
+  // deadline would only cost a second wakeup.
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.Now());
   uint64_t ms = wait.count() > 0 ? static_cast<uint64_t>(wait.count()) : 0;
   // A deadline that a Tick() left in place must not make the loop spin.
   if (ms == 0 && next == last_fired_) ms = 1;

@@ -6,8 +6,10 @@
 
 namespace registry {
 
+// Durations (leases, windows, API values) are whole milliseconds; time points are finer,
+// so that a lease counted from a registration inside a millisecond never ends early.
 using Duration = std::chrono::milliseconds;
-using TimePoint = std::chrono::time_point<std::chrono::steady_clock, Duration>;
+using TimePoint = std::chrono::time_point<std::chrono::steady_clock, std::chrono::microseconds>;
 
 class Clock {
  public:
@@ -18,7 +20,7 @@ class Clock {
 class SteadyClock final : public Clock {
  public:
   TimePoint Now() const override {
-    return std::chrono::time_point_cast<Duration>(std::chrono::steady_clock::now());
+    return std::chrono::time_point_cast<TimePoint::duration>(std::chrono::steady_clock::now());
   }
 };
 

@@ -21,8 +21,10 @@ Json Seconds(registry::Duration d) {
 
 Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
   Json lease_remaining = nullptr;
-  if (in.lease_deadline)
-    lease_remaining = registry::ToSeconds(std::max(*in.lease_deadline - now, registry::Duration(0)));
+  if (in.lease_deadline) {
+    auto left = std::chrono::floor<registry::Duration>(*in.lease_deadline - now);
+    lease_remaining = registry::ToSeconds(std::max(left, registry::Duration(0)));
+  }
   return Json{
       {"service", in.service},
       {"id", in.id},

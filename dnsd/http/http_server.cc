@@ -333,7 +333,8 @@ void HttpServer::Impl::ArmWaiterTimer() {
     uv_timer_stop(&timer_);
     return;
   }
-  auto ms = std::max<int64_t>((*next - clock_.Now()).count(), 0);
+  auto ms = std::max<int64_t>(
+      std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.Now()).count(), 0);
   ScheduleTimer(static_cast<uint64_t>(ms));
 }
 

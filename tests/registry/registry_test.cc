@@ -84,6 +84,21 @@ TEST_CASE("lease lapse makes an instance critical, deregister_after removes it",
        {"removed after deregister_after", Wait(1ms), kGone, true}});
 }
 
+TEST_CASE("a lease that starts inside a millisecond lasts its whole ttl", "[registry]") {
+  FakeClock clock;
+  clock.Advance(900us);
+  Registry reg(clock, NoSelfPreservation());
+  REQUIRE(reg.Register(Spec("web", "web-1", 1s)).ok());
+  auto health_after = [&](TimePoint::duration d) {
+    clock.Advance(d);
+    reg.Tick();
+    return reg.Find("web", "web-1")->health;
+  };
+  CHECK(health_after(999ms) == Health::kPassing);
+  CHECK(health_after(999us) == Health::kPassing);  // 1 µs before the lease ends
+  CHECK(health_after(1us) == Health::kCritical);
+}
+
 TEST_CASE("heartbeats renew, set warning and turn critical back to passing", "[registry]") {
   Run({{"register", Reg(10s), P, true},
        {"heartbeat before the deadline", Wait(8s), P, false},

@@ -8,7 +8,7 @@ namespace dnsd::testing {
 class FakeClock final : public registry::Clock {
  public:
   registry::TimePoint Now() const override { return now_; }
-  void Advance(registry::Duration d) { now_ += d; }
+  void Advance(registry::TimePoint::duration d) { now_ += d; }  // ms or finer
   void Set(registry::TimePoint t) { now_ = t; }
 
  private:
