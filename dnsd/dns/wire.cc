@@ -121,15 +121,20 @@ bool operator==(const Name& a, const Name& b) {
   return a.size_ == b.size_ && std::memcmp(a.wire_.data(), b.wire_.data(), a.size_) == 0;
 }
 
-void ToText(const Name& name, NameText& out) {
+void ToText(const Name& name, NameText& out) { ToText(name.wire(), out); }
+
+void ToText(std::span<const uint8_t> wire_name, NameText& out) {
   out.size = 0;
   auto put = [&out](char c) { out.buf[out.size++] = c; };
-  if (name.label_count() == 0) {
+  wire_name = wire_name.first(std::min(wire_name.size(), kMaxNameWire));  // bounds buf
+  if (wire_name.empty() || wire_name[0] == 0) {
     put('.');
     return;
   }
-  for (size_t i = 0; i < name.label_count(); ++i) {
-    for (char ch : name.label(i)) {
+  for (size_t at = 0; at < wire_name.size() && wire_name[at] != 0; at += 1 + wire_name[at]) {
+    const std::string_view label(reinterpret_cast<const char*>(&wire_name[at + 1]),
+                                 std::min<size_t>(wire_name[at], wire_name.size() - at - 1));
+    for (char ch : label) {
       const auto c = static_cast<uint8_t>(ch);
       if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
         put('\\');
@@ -186,7 +191,8 @@ bool ParseRecords(std::span<const uint8_t> packet, const Header& header, size_t 
       if (!OptionsWellFormed(packet, rdata, rdlen)) return false;
       edns.present = true;
       edns.udp_size = Get16(packet, at + 2);
-      edns.version = packet[at + 5];  // TTL = ext-rcode(8) version(8) flags(16)
+      edns.extended_rcode = packet[at + 4];  // TTL = ext-rcode(8) version(8) flags(16)
+      edns.version = packet[at + 5];
     }
     at = rdata + rdlen;
   }

@@ -108,6 +108,9 @@ struct NameText {
   std::string_view view() const { return {buf.data(), size}; }
 };
 void ToText(const Name& name, NameText& out);
+// The same for an uncompressed wire name as it came (e.g. a question in the client's
+// case); the bytes must be a well-formed name, as ParseQuestion checked them.
+void ToText(std::span<const uint8_t> wire_name, NameText& out);
 
 struct Question {
   Name name;                        // lower-case, for lookups
@@ -125,6 +128,7 @@ struct Edns {
   bool present = false;
   uint16_t udp_size = 0;  // as sent by the client
   uint8_t version = 0;
+  uint8_t extended_rcode = 0;  // the upper 8 bits of a 12-bit rcode (responses)
 };
 
 // Walks the answer, authority and additional sections after the question (ending at

@@ -98,7 +98,7 @@ TEST_CASE("odd bytes in a name are escaped so the line stays one token per field
                           ? nlohmann::json::parse(capture.lines()[0])["msg"].get<std::string>()
                           : TextMessage(capture.lines()[0]);
     CHECK(msg ==
-          "query client=- proto=udp name=a\\032b\\\"c\\.d\\\\e{}\\001\\000\\255.example. type=A "
+          "query client=- proto=udp name=a\\032b\"c\\.d\\\\e{}\\001\\000\\255.example. type=A "
           "rcode=- answers=- size=0 flags=- forwarded=no time=0.000000s");
     for (char c : capture.lines()[0]) CHECK(static_cast<unsigned char>(c) >= 0x20);
   }
