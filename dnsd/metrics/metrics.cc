@@ -128,42 +128,54 @@ void DnsMetrics::RecordQuery(uint16_t qtype, uint8_t rcode, double seconds) {
 
 double DnsMetrics::LatencySum() const { return static_cast<double>(latency_sum_ns_.Get()) / 1e9; }
 
+namespace {
+
+// The plain counter families: name, help, member.
+struct CounterFamily {
+  std::string_view name;
+  std::string_view help;
+  Counter DnsMetrics::*member;
+};
+constexpr CounterFamily kCounterFamilies[] = {
+    {"dnsd_dns_truncated_total", "UDP answers sent with TC set.", &DnsMetrics::truncated},
+    {"dnsd_dns_tcp_capped_total", "TCP answers cut to a random subset that fits 65535 bytes.",
+     &DnsMetrics::tcp_capped},
+    {"dnsd_dns_malformed_total", "Undecodable DNS packets (answered FORMERR or dropped).",
+     &DnsMetrics::malformed},
+    {"dnsd_dns_dropped_total", "Packets dropped without an answer (QR set, unreadable header).",
+     &DnsMetrics::dropped},
+    {"dnsd_dns_forwarded_total", "Queries forwarded to an upstream resolver.",
+     &DnsMetrics::forwarded},
+    {"dnsd_dns_upstream_failures_total",
+     "Forwarded queries answered SERVFAIL by dnsd (every upstream failed).",
+     &DnsMetrics::upstream_failures},
+    {"dnsd_dns_tcp_connections_rejected_total",
+     "TCP connections closed at once because dns.tcp_max_connections was reached.",
+     &DnsMetrics::tcp_connections_rejected},
+    {"dnsd_dns_udp_receive_batches_total",
+     "recvmmsg calls that returned datagrams (datagrams / batches = mean batch).",
+     &DnsMetrics::udp_batches},
+    {"dnsd_dns_udp_datagrams_received_total", "UDP datagrams read.", &DnsMetrics::udp_datagrams},
+    {"dnsd_dns_udp_replies_dropped_total",
+     "UDP replies dropped because the worker's send queue was full.",
+     &DnsMetrics::udp_replies_dropped},
+    {"dnsd_dns_udp_send_errors_total", "UDP replies the kernel refused to send.",
+     &DnsMetrics::udp_send_errors},
+    {"dnsd_dns_answer_cache_hits_total", "Answers sent from a worker's answer cache.",
+     &DnsMetrics::answer_cache_hits},
+    {"dnsd_dns_answer_cache_builds_total",
+     "Answer cache entries built, or rebuilt after a registry change.",
+     &DnsMetrics::answer_cache_builds},
+};
+
+}  // namespace
+
 void RenderDns(std::span<const DnsMetrics* const> workers, std::string& out) {
   RenderQueries(workers, out);
   RenderLatency(workers, out);
-  RenderCounter(workers, out, "dnsd_dns_truncated_total", "UDP answers sent with TC set.",
-                &DnsMetrics::truncated);
-  RenderCounter(workers, out, "dnsd_dns_tcp_capped_total",
-                "TCP answers cut to a random subset that fits 65535 bytes.",
-                &DnsMetrics::tcp_capped);
-  RenderCounter(workers, out, "dnsd_dns_malformed_total",
-                "Undecodable DNS packets (answered FORMERR or dropped).", &DnsMetrics::malformed);
-  RenderCounter(workers, out, "dnsd_dns_dropped_total",
-                "Packets dropped without an answer (QR set, unreadable header).",
-                &DnsMetrics::dropped);
-  RenderCounter(workers, out, "dnsd_dns_forwarded_total",
-                "Queries forwarded to an upstream resolver.", &DnsMetrics::forwarded);
-  RenderCounter(workers, out, "dnsd_dns_upstream_failures_total",
-                "Forwarded queries answered SERVFAIL by dnsd (every upstream failed).",
-                &DnsMetrics::upstream_failures);
-  RenderCounter(workers, out, "dnsd_dns_tcp_connections_rejected_total",
-                "TCP connections closed at once because dns.tcp_max_connections was reached.",
-                &DnsMetrics::tcp_connections_rejected);
-  RenderCounter(workers, out, "dnsd_dns_udp_receive_batches_total",
-                "recvmmsg calls that returned datagrams (datagrams / batches = mean batch).",
-                &DnsMetrics::udp_batches);
-  RenderCounter(workers, out, "dnsd_dns_udp_datagrams_received_total",
-                "UDP datagrams read.", &DnsMetrics::udp_datagrams);
-  RenderCounter(workers, out, "dnsd_dns_udp_replies_dropped_total",
-                "UDP replies dropped because the worker's send queue was full.",
-                &DnsMetrics::udp_replies_dropped);
-  RenderCounter(workers, out, "dnsd_dns_udp_send_errors_total",
-                "UDP replies the kernel refused to send.", &DnsMetrics::udp_send_errors);
-  RenderCounter(workers, out, "dnsd_dns_answer_cache_hits_total",
-                "Answers sent from a worker's answer cache.", &DnsMetrics::answer_cache_hits);
-  RenderCounter(workers, out, "dnsd_dns_answer_cache_builds_total",
-                "Answer cache entries built, or rebuilt after a registry change.",
-                &DnsMetrics::answer_cache_builds);
+  for (const CounterFamily& f : kCounterFamilies) {
+    RenderCounter(workers, out, f.name, f.help, f.member);
+  }
 }
 
 }  // namespace dnsd::metrics
