@@ -1,7 +1,5 @@
 """Small helpers shared by the DNS benchmark drivers: /proc readings, a minimal DNS
-client over UDP and keep-alive HTTP. Everything talks to 127.0.0.1 only."""
-import http.client
-import json
+client over UDP (HTTP: keepalive.py). Everything talks to 127.0.0.1 only."""
 import math
 import os
 import random
@@ -100,23 +98,6 @@ class UdpResolver:
 
     def close(self):
         self.sock.close()
-
-
-class Http:
-    """A keep-alive HTTP/1.1 connection to dnsd's API."""
-
-    def __init__(self, port, timeout=10):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-
-    def request(self, method, path, body=None):
-        data = None if body is None else json.dumps(body)
-        headers = {"Content-Type": "application/json"} if data is not None else {}
-        self.conn.request(method, path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        return resp.status, resp.read()
-
-    def close(self):
-        self.conn.close()
 
 
 def percentile(values, p):

@@ -1,4 +1,4 @@
-"""A minimal keep-alive HTTP/1.1 client for the registry drivers (register.py, visible.py).
+"""A minimal keep-alive HTTP/1.1 client for the benchmark drivers (register, visible, lapse, rss).
 
 Each request (head and JSON body) goes out in one send(), as curl and Go's net/http send
 a small request. Python's http.client sends the head and the body in two send() calls

@@ -17,6 +17,7 @@ import os
 import time
 
 import benchlib
+import keepalive
 
 LEASE = 1.0
 
@@ -51,7 +52,7 @@ def main():
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--tag", default="")
     a = p.parse_args()
-    http, dns = benchlib.Http(a.http_port), benchlib.UdpResolver(a.dns_port)
+    http, dns = keepalive.Http(a.http_port), benchlib.UdpResolver(a.dns_port)
     run = os.getpid() % 10000
     gone_ms = []
     for i in range(a.trials):

@@ -57,7 +57,13 @@ def rounds(rows, n):
     return out
 
 
-def server_table(rows, n, servers):
+def busy_limit(cores):
+    """A 1-min load average above this means other work ran: the benchmark itself keeps
+    about one runnable task per core (the server and dnsperf, each on its own CPU)."""
+    return cores + 1.0
+
+
+def server_table(rows, n, servers, cores):
     lat = {r["server"]: r for r in rows if r.get("tag") == "lat-%d" % n}
     load = {r["tag"]: r for r in by_tag(rows, "load-")}
     lines = ["| server | qps | server CPU µs/query | avg latency at full load | "
@@ -82,13 +88,14 @@ def server_table(rows, n, servers):
         lines.append("")
         lines.append("Load average (1 min) at the end of these runs: %.1f-%.1f%s." % (
             min(loads), max(loads), "; the machine was busy with other work, so the absolute "
-            "figures are low and noisy, the within-round ratios less so" if max(loads) > 2.5
+            "figures are low and noisy, the within-round ratios less so"
+            if max(loads) > busy_limit(cores)
             else ""))
     if "load-%d" % n in load:
         ld = load["load-%d" % n]
         lines.append("")
         lines.append("dnsd got its %s instances by HTTP in %.1f s (%s registrations/s over %d "
-                     "keep-alive connections from Python `http.client`; dnsd's CPU: %s µs per "
+                     "keep-alive connections, one write per request (`keepalive.py`); dnsd's CPU: %s µs per "
                      "registration)." % ("{:,}".format(ld["registered"]), ld["seconds"],
                                          "{:,.0f}".format(ld["per_second"]), ld["connections"],
                                          ld.get("server_cpu_us_per_registration", "?")))
@@ -143,7 +150,7 @@ def targets(meta, rows, ns):
         rt = ratios(rows, n).get("best") if n in ns else None
         if rt:
             med = statistics.median(rt["qps"])
-            lines.append("| UDP qps ratio >= 1.0 vs best of Knot/NSD, %s services | %.2f "
+            lines.append("| UDP qps ratio >= 1.0 vs best of Knot/NSD, %s services | %.3f "
                          "(min %.2f; CPU/query ratio %.2f) | %s |" % (
                              "{:,}".format(n), med, min(rt["qps"]),
                              statistics.median(rt["cpu"]), verdict(med >= 1.0)))
@@ -225,7 +232,7 @@ def section(meta, rows):
     servers = meta["servers"]
     full = meta["mode"] == "full" and 100000 in ns and meta["runs"] >= 5
     loads = [r["load1"] for r in rows if r.get("tag", "").startswith("qps-") and "load1" in r]
-    busy = max(loads) if loads and max(loads) > 2.5 else 0
+    busy = max(loads) if loads and max(loads) > busy_limit(meta["cores"]) else 0
     pin = ("pinned: each server's process(es) on CPU 0 with `taskset -c 0`, one serving thread "
            "(Knot `udp-workers: 1`, NSD `server-count: 1`, dnsd `--workers 1`), dnsperf "
            "`-c 4 -T 1` on CPU 1" if meta["pinned"] else
@@ -247,9 +254,10 @@ def section(meta, rows):
             "- Command: `%s`" % meta["command"],
             "- Date: %s" % meta["date"],
             "- Machine: %s, %d cores, kernel %s, %s; load average %.1f at the start, %.1f at the "
-            "end (the machine was shared)" % (meta["cpu"], meta["cores"], meta["kernel"],
+            "end%s" % (meta["cpu"], meta["cores"], meta["kernel"],
                                                meta["os"], meta["load_start"],
-                                               meta.get("load_end", float("nan"))),
+                                               meta.get("load_end", float("nan")),
+                                               " (the machine was shared)" if busy else ""),
             "- Servers: %s; dnsperf %s; wrk %s" % (
                 ", ".join(meta["versions"][s] for s in servers if s in meta["versions"]),
                 meta["versions"]["dnsperf"].replace("Version ", ""),
@@ -271,7 +279,7 @@ def section(meta, rows):
     for n in ns:
         out.append("### %s services x %d instances" % ("{:,}".format(n), meta["instances"]))
         out.append("")
-        out += server_table(rows, n, servers)
+        out += server_table(rows, n, servers, meta["cores"])
         out.append("")
     if any("dnsd" in rs for n in ns for rs in rounds(rows, n).values()):
         out.append("### dnsd against its peers (ratios within each round)")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import benchlib
+import keepalive
 
 PER_SERVICE = 10
 
@@ -38,7 +39,7 @@ def main():
         stdout=subprocess.PIPE, text=True, check=True, timeout=a.max_seconds + 120)
     reg = json.loads(reg.stdout)
     after = benchlib.vm_status(a.pid)
-    http = benchlib.Http(a.http_port)
+    http = keepalive.Http(a.http_port)
     status, body = http.request("GET", "/v1/status")
     instances = json.loads(body).get("instances") if status == 200 else None
     answer = benchlib.UdpResolver(a.dns_port, timeout=1).ask("m000000.service.discovery", "A")
