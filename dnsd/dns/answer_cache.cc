@@ -102,14 +102,35 @@ void AnswerCache::EntryDelete::operator()(Entry* e) const {
   ::operator delete(e);
 }
 
-AnswerCache::AnswerCache(const AnswerConfig& config, size_t slots)
+AnswerCache::AnswerCache(const AnswerConfig& config, size_t max_slots)
     : config_(config), domain_(Name::FromText(config.domain)), scratch_(kMaxMessage) {
-  size_t n = 1;
-  while (n < slots) n <<= 1;
-  slots_.resize(n);
+  max_slots_ = 2;
+  while (max_slots_ < max_slots) max_slots_ <<= 1;
+  Resize(std::min(kInitialSlots, max_slots_));
+  seen_.assign(std::min<size_t>(max_slots_ * 2, size_t{1} << 17), 0);  // 512 KiB at most
 }
 
 AnswerCache::~AnswerCache() = default;
+
+void AnswerCache::Resize(size_t slots) {
+  slots_ = std::vector<Slot>(slots);
+  evict_.assign(slots / 2, 0);
+  grow_ = false;
+  live_ = 0;
+}
+
+void AnswerCache::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  Resize(old.size() * 2);
+  for (Slot& s : old) {
+    if (!s.entry) continue;
+    Slot* ways = &slots_[(s.hash & (evict_.size() - 1)) * 2];
+    Slot* free = !ways[0].entry ? &ways[0] : !ways[1].entry ? &ways[1] : nullptr;
+    if (free == nullptr) continue;  // a third name of a new set: dropped, rebuilt if asked
+    *free = std::move(s);
+    ++live_;
+  }
+}
 
 void AnswerCache::Observe(const std::shared_ptr<const registry::RegistryView>& view,
                           const std::shared_ptr<const zones::ZoneSet>& zones) {
@@ -128,24 +149,40 @@ AnswerResult AnswerCache::Answer(std::span<const uint8_t> query, Transport trans
                                  const std::shared_ptr<const zones::ZoneSet>& zones,
                                  std::minstd_rand& rng, std::span<uint8_t> out) {
   Observe(view, zones);
+  if ((grow_ || live_ > slots_.size() / 4 * 3) && slots_.size() < max_slots_) Grow();
   Query q;  // key is left uninitialised: ParseQuery writes what it uses
   if (domain_ && view->loaded() && out.size() >= kMinUdpSize && ParseQuery(query, q)) {
-    Slot& slot = slots_[q.hash & (slots_.size() - 1)];
-    Entry* e = slot.hash == q.hash && slot.entry && slot.entry->Matches(q) ? slot.entry.get()
-                                                                            : nullptr;
+    const size_t set = q.hash & (evict_.size() - 1);
+    Slot* ways = &slots_[set * 2];
+    size_t way = ways[0].hash == q.hash && ways[0].entry && ways[0].entry->Matches(q)   ? 0
+                 : ways[1].hash == q.hash && ways[1].entry && ways[1].entry->Matches(q) ? 1
+                                                                                        : 2;
+    Entry* e = way < 2 ? ways[way].entry.get() : nullptr;
     bool ready = e != nullptr && Fresh(*e, *view);
-    if (!ready && (e != nullptr || slot.seen == q.hash)) {
-      e = Build(slot, q, *view, *zones);
+    // Set index from the low bits, doorkeeper index from the high half, fingerprint from
+    // the low half: a name's three uses of its hash are independent.
+    uint32_t& seen = seen_[(q.hash >> 32) & (seen_.size() - 1)];
+    const auto fingerprint = static_cast<uint32_t>(q.hash);
+    if (!ready && (e != nullptr || seen == fingerprint)) {
+      const bool miss = way == 2;
+      if (miss) way = evict_[set];
+      if (!ways[way].entry) {
+        ++live_;
+      } else if (miss && live_ > slots_.size() / 4) {
+        grow_ = true;  // another name's entry goes
+      }
+      e = Build(ways[way], q, *view, *zones);
       ready = true;
     } else if (!ready) {
-      slot.seen = q.hash;
+      seen = fingerprint;
     }
+    if (way < 2) evict_[set] = static_cast<uint8_t>(way ^ 1);
     if (ready && !e->slow) {
-      const size_t limit = transport == Transport::kTcp ? kMaxMessage
-                           : q.edns ? std::clamp<size_t>(q.udp_size, kMinUdpSize,
-                                                         std::max<size_t>(config_.max_udp_size,
-                                                                          kMinUdpSize))
-                                    : kMinUdpSize;
+      const size_t limit =
+          transport == Transport::kTcp ? kMaxMessage
+          : q.edns                     ? std::clamp<size_t>(q.udp_size, kMinUdpSize,
+                                        std::max<size_t>(config_.max_udp_size, kMinUdpSize))
+                                       : kMinUdpSize;
       const size_t size = Assemble(*e, q, query, rng, out.first(std::min(limit, out.size())));
       if (size > 0) {
         ++stats_.hits;

@@ -16,9 +16,15 @@
 // kind and its service's index). A change to one service rebuilds only the entries of
 // that service; entries of other services cost one lookup. A new zone set drops all.
 //
-// The table is direct-mapped with a fixed number of slots (memory is bounded however
-// many names are asked); a name gets an entry on its second query to the same slot, so
-// a stream of one-off names (random subdomains) costs no build and evicts nothing.
+// The table is two-way set-associative (a miss evicts the way its set used least
+// recently). It starts small and doubles, up to a fixed number of slots, when it is 3/4
+// full or when an entry is evicted while it is a quarter full, so memory follows the working set
+// and stays bounded however many names are asked (a sidecar with a few services keeps a few KiB). A
+// name gets an entry only on its second miss: a first miss leaves the name's fingerprint
+// in a doorkeeper table (fixed size, up to twice the largest table, so it remembers a
+// name for a whole pass over a large working set even while the table is small), so a
+// stream of one-off names (random
+// subdomains) costs no build and evicts nothing.
 //
 // Thread: one per worker thread; not shared.
 #pragma once
@@ -42,7 +48,8 @@ class CandidateList;
 
 class AnswerCache {
  public:
-  static constexpr size_t kDefaultSlots = 1u << 16;
+  static constexpr size_t kInitialSlots = 256;
+  static constexpr size_t kDefaultSlots = 1u << 18;  // at most: 128 K sets of 2 ways
 
   struct Stats {
     uint64_t hits = 0;      // answered from an entry
@@ -50,8 +57,9 @@ class AnswerCache {
     uint64_t fallback = 0;  // answered by Answer()
   };
 
-  // config must outlive the cache. slots is rounded up to a power of two.
-  explicit AnswerCache(const AnswerConfig& config, size_t slots = kDefaultSlots);
+  // config must outlive the cache. max_slots is rounded up to a power of two (at
+  // least 2); the table starts at kInitialSlots or max_slots, whichever is smaller.
+  explicit AnswerCache(const AnswerConfig& config, size_t max_slots = kDefaultSlots);
   ~AnswerCache();
   AnswerCache(const AnswerCache&) = delete;
   AnswerCache& operator=(const AnswerCache&) = delete;
@@ -64,6 +72,7 @@ class AnswerCache {
                       std::span<uint8_t> out);
 
   const Stats& stats() const { return stats_; }
+  size_t slots() const { return slots_.size(); }
 
   struct Entry;  // defined in answer_cache.cc
   struct Query;
@@ -75,12 +84,13 @@ class AnswerCache {
   struct EntryDelete {
     void operator()(Entry* e) const;
   };
-  struct Slot {
+  struct Slot {         // one way of a set; a set is two adjacent slots
     uint64_t hash = 0;  // of the entry's key
-    uint64_t seen = 0;  // hash of the last name that missed here (admitted on its 2nd)
     std::unique_ptr<Entry, EntryDelete> entry;
   };
 
+  void Resize(size_t slots);  // empties the table (not the doorkeeper)
+  void Grow();                // doubles it, keeping the entries
   bool Fresh(Entry& e, const registry::RegistryView& view);
   Entry* Build(Slot& slot, const Query& q, const registry::RegistryView& view,
                const zones::ZoneSet& zones);
@@ -91,13 +101,18 @@ class AnswerCache {
 
   const AnswerConfig& config_;
   std::optional<Name> domain_;
+  size_t max_slots_;
+  size_t live_ = 0;    // slots holding an entry
+  bool grow_ = false;  // set by an eviction from a table at least a quarter full
   std::vector<Slot> slots_;
+  std::vector<uint8_t> evict_;         // per set: the way to replace next (used least recently)
+  std::vector<uint32_t> seen_;         // doorkeeper: fingerprints of names that missed once
   std::vector<Record> build_records_;  // an entry's records and bytes while it is built
   std::vector<uint8_t> build_bytes_;
-  std::vector<uint8_t> scratch_;  // where entries' records are written before copying
+  std::vector<uint8_t> scratch_;               // where entries' records are written before copying
   std::unique_ptr<CandidateList> candidates_;  // large: allocated on the first build
   struct Order;
-  std::vector<Order> order_;      // per-query record order (grows, never shrinks)
+  std::vector<Order> order_;  // per-query record order (grows, never shrinks)
   std::shared_ptr<const registry::RegistryView> view_;
   std::shared_ptr<const zones::ZoneSet> zones_;
   uint64_t view_epoch_ = 0;   // bumps when view_ changes
