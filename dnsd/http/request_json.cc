@@ -9,7 +9,6 @@
 #include <set>
 #include <vector>
 
-#include "dnsd/http/simple_json.h"
 #include "registry/duration.h"
 
 namespace dnsd::http {
@@ -35,7 +34,6 @@ std::string CleanParseMessage(const char* what) {
 // Parses body as one JSON object; rejects duplicate keys and deep nesting.
 registry::Result<Json> ParseObject(std::string_view body) {
   if (body.empty()) return Json::object();
-  if (std::optional<Json> simple = internal::ParseSimpleObject(body)) return std::move(*simple);
   std::vector<std::set<std::string>> keys;  // one set per open object
   std::optional<Error> problem;
   auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
