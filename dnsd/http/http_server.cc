@@ -11,122 +11,20 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
-#include <chrono>
-#include <cmath>
 #include <cstring>
 #include <thread>
-#include <unordered_set>
 
-#include "dnsd/http/blocking_queries.h"
-#include "dnsd/http/h2o_glue.h"
-#include "dnsd/http/http1_conn.h"
-#include "dnsd/http/router.h"
+#include "dnsd/http/http_server_impl.h"
 
 namespace dnsd::http {
-namespace {
 
-enum class State { kIdle, kListening, kClosing, kDisposed, kClosed };
-
-constexpr std::string_view kServerName = "dnsd";  // the Server header, h2o's and ours
-constexpr uint64_t kIdleSweepMs = 250;  // idle keep-alive connections close 10-10.25 s idle
-
-// What a request gets when handling it threw (allocation failure): a 500 with no detail.
-HttpResponse InternalError() {
+HttpResponse internal::InternalError() {
   HttpResponse r;
   r.status = 500;
   r.body = "{\"error\":\"internal error\"}\n";
   r.route = kUnmatchedRoute;
   return r;
 }
-
-}  // namespace
-
-struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host {
-  struct Handler {
-    h2o_handler_t super;
-    Impl* impl;
-  };
-  struct Listener {
-    uv_tcp_t tcp;  // tcp.data = Impl*
-  };
-  struct ParkedToken {  // lives in the request's pool; its dispose callback unparks
-    Impl* impl;
-    BlockingQueries::Id id;
-  };
-
-  Impl(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options)
-      : loop_(loop), registry_(registry), options_(std::move(options)) {
-    router_.clock = &clock_;
-    router_.tokens = options_.tokens;
-    router_.max_body = options_.max_body;
-    router_.include_warning = options_.include_warning;
-    router_.version = options_.version;
-    router_.started = clock_.Now();
-    router_.http_metrics = &http_metrics_;
-    router_.render_metrics = options_.render_metrics;
-    registry_.AddObserver(this);
-  }
-  ~Impl() override { registry_.RemoveObserver(this); }
-
-  std::vector<std::string> Listen(std::string& error);
-  void Shutdown(std::function<void()> on_closed);
-  bool closed() const { return state_ == State::kIdle || state_ == State::kClosed; }
-
-  void OnRegistryEvent(const registry::RegistryEvent& event) override {
-    if (event.service.empty()) return;
-    // No registry calls here: the waiters are answered from the timer, next iteration.
-    if (waiters_.OnChange(event.service, event.index)) ScheduleTimer(0);
-  }
-
-  uv_loop_t* loop() const { return loop_; }
-  RouterOptions router_;
-
-  // internal::Http1Host: the fast path's connections.
-  HttpResponse Serve(const HttpRequest& request) override;
-  void HandOver(internal::Http1Conn& conn, std::string_view unread) override;
-  void OnClosed(internal::Http1Conn& conn) override;
-  bool ShuttingDown() const override { return state_ != State::kListening; }
-  std::string_view Date() override { return date_.Now(); }
-
- private:
-  void InitH2o();
-  bool ListenOn(const config::ListenAddress& address, std::string& bound, std::string& error);
-  void HandleRequest(h2o_req_t* req);
-  void Respond(h2o_req_t* req, const HttpResponse& response);
-  void Park(h2o_req_t* req, const BlockingQuery& query);
-  void AnswerWaiters(std::vector<BlockingQueries::Waiter> waiters);
-  void ArmWaiterTimer();
-  void ScheduleTimer(uint64_t ms) { uv_timer_start(&timer_, &Impl::OnTimerCb, ms, 0); }
-  void OnTimer();
-
-  static int OnRequestCb(h2o_handler_t* self, h2o_req_t* req);
-  static void OnAcceptCb(uv_stream_t* listener, int status);
-  static void OnIdleTimerCb(uv_timer_t* timer);
-  static void OnIdleTimerClosedCb(uv_handle_t* handle);
-  static void OnListenerClosedCb(uv_handle_t* handle);
-  static void OnParkedDisposedCb(void* token);
-  static void OnTimerCb(uv_timer_t* timer);
-  static void OnTimerClosedCb(uv_handle_t* handle);
-
-  uv_loop_t* loop_;
-  registry::Registry& registry_;
-  HttpServerOptions options_;
-  registry::SteadyClock clock_;  // same time base as the registry's SteadyClock
-  metrics::HttpMetrics http_metrics_;
-  BlockingQueries waiters_;
-  State state_ = State::kIdle;
-  std::function<void()> on_closed_;
-
-  h2o_globalconf_t config_{};
-  h2o_context_t context_{};
-  h2o_accept_ctx_t accept_ctx_{};
-  uv_timer_t timer_{};
-  uv_timer_t idle_timer_{};  // h2o's request timeout, for connections served by Http1Conn
-  internal::HttpDate date_;
-  std::vector<Listener*> listeners_;
-  size_t closing_handles_ = 0;  // listeners and the idle timer
-  std::unordered_set<internal::Http1Conn*> connections_;
-};
 
 void HttpServer::Impl::InitH2o() {
   h2o_config_init(&config_);
@@ -204,8 +102,7 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
     spdlog::warn("http: accept: {}", uv_strerror(status));
     return;
   }
-  auto* conn = new internal::Http1Conn(*self, self->config_.max_request_entity_size,
-                                       kServerName);
+  auto* conn = new internal::Http1Conn(*self, self->config_.max_request_entity_size, kServerName);
   uv_tcp_init(self->loop_, conn->handle());
   self->connections_.insert(conn);
   auto* handle = reinterpret_cast<uv_handle_t*>(conn->handle());
@@ -271,7 +168,7 @@ HttpResponse HttpServer::Impl::Serve(const HttpRequest& request) {
     if (response.block) response = AnswerServiceQuery(*response.block, registry_, router_);
   } catch (const std::exception& e) {
     spdlog::error("http: request failed: {}", e.what());
-    response = InternalError();
+    response = internal::InternalError();
   }
   spdlog::debug("http: {} {} -> {}", request.method, request.path, response.status);
   http_metrics_.Record(response.route, response.status);
@@ -290,121 +187,13 @@ void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
     Respond(req, AnswerServiceQuery(*response.block, registry_, router_));
   } catch (const std::exception& e) {
     spdlog::error("http: request failed: {}", e.what());
-    Respond(req, InternalError());
+    Respond(req, internal::InternalError());
   }
 }
 
 void HttpServer::Impl::Respond(h2o_req_t* req, const HttpResponse& response) {
   http_metrics_.Record(response.route, response.status);
   internal::SendResponse(req, response);
-}
-
-void HttpServer::Impl::Park(h2o_req_t* req, const BlockingQuery& query) {
-  auto* token = static_cast<ParkedToken*>(
-      h2o_mem_alloc_shared(&req->pool, sizeof(ParkedToken), &Impl::OnParkedDisposedCb));
-  token->impl = this;
-  token->id = waiters_.Add(query, req);
-  ArmWaiterTimer();
-}
-
-void HttpServer::Impl::OnParkedDisposedCb(void* p) {
-  // The request's pool is being cleared: answered already (no-op) or the client is gone.
-  auto* token = static_cast<ParkedToken*>(p);
-  if (token->impl->waiters_.Remove(token->id)) spdlog::debug("http: blocking query abandoned");
-}
-
-void HttpServer::Impl::AnswerWaiters(std::vector<BlockingQueries::Waiter> waiters) {
-  for (BlockingQueries::Waiter& w : waiters) {
-    auto* req = static_cast<h2o_req_t*>(w.context);
-    try {
-      Respond(req, AnswerServiceQuery(w.query, registry_, router_));
-    } catch (const std::exception& e) {
-      spdlog::error("http: answering a blocking query failed: {}", e.what());
-      Respond(req, InternalError());
-    }
-  }
-}
-
-void HttpServer::Impl::ArmWaiterTimer() {
-  if (state_ != State::kListening) return;
-  if (waiters_.HasReady()) return ScheduleTimer(0);
-  std::optional<registry::TimePoint> next = waiters_.NextDeadline();
-  if (!next) {
-    uv_timer_stop(&timer_);
-    return;
-  }
-  auto ms = std::max<int64_t>(
-      std::chrono::ceil<std::chrono::milliseconds>(*next - clock_.Now()).count(), 0);
-  ScheduleTimer(static_cast<uint64_t>(ms));
-}
-
-void HttpServer::Impl::OnTimerCb(uv_timer_t* timer) { static_cast<Impl*>(timer->data)->OnTimer(); }
-
-void HttpServer::Impl::OnTimer() {
-  switch (state_) {
-    case State::kListening:
-      AnswerWaiters(waiters_.TakeReady());
-      AnswerWaiters(waiters_.TakeExpired(clock_.Now()));
-      ArmWaiterTimer();
-      return;
-    case State::kClosing:
-      if (!connections_.empty() || closing_handles_ != 0) return;
-      if (!internal::ContextIdle(context_)) return ScheduleTimer(10);
-      // Closes h2o's own timers (embedded in context_); they finish this iteration.
-      h2o_context_dispose(&context_);
-      h2o_config_dispose(&config_);
-      state_ = State::kDisposed;
-      ScheduleTimer(0);
-      return;
-    case State::kDisposed:
-      uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Impl::OnTimerClosedCb);
-      return;
-    default:
-      return;
-  }
-}
-
-void HttpServer::Impl::OnTimerClosedCb(uv_handle_t* handle) {
-  auto* self = static_cast<Impl*>(handle->data);
-  self->state_ = State::kClosed;
-  spdlog::debug("http: closed");
-  if (self->on_closed_) {
-    std::function<void()> done = std::move(self->on_closed_);
-    done();  // may destroy the server
-  }
-}
-
-void HttpServer::Impl::Shutdown(std::function<void()> on_closed) {
-  if (state_ == State::kIdle || state_ == State::kClosed) {
-    state_ = State::kClosed;
-    if (on_closed) on_closed();
-    return;
-  }
-  if (state_ != State::kListening) {  // already shutting down: keep the newest callback
-    on_closed_ = std::move(on_closed);
-    return;
-  }
-  on_closed_ = std::move(on_closed);
-  AnswerWaiters(waiters_.TakeAll());
-  state_ = State::kClosing;
-  for (Listener* l : listeners_) {
-    ++closing_handles_;
-    uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), &Impl::OnListenerClosedCb);
-  }
-  listeners_.clear();
-  ++closing_handles_;
-  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), &Impl::OnIdleTimerClosedCb);
-  h2o_context_request_shutdown(&context_);
-  // Idle keep-alive connections would otherwise linger until h2o's request timeout:
-  // a read shutdown makes h2o see end-of-stream and close each one through its own path,
-  // after the response it may still be writing.
-  for (internal::Http1Conn* conn : connections_) {
-    uv_os_fd_t fd;
-    if (uv_fileno(reinterpret_cast<uv_handle_t*>(conn->handle()), &fd) == 0) {
-      ::shutdown(fd, SHUT_RD);
-    }
-  }
-  ScheduleTimer(0);
 }
 
 HttpServer::HttpServer(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options)

@@ -1,0 +1,116 @@
+// Internal to dnsd/http: HttpServer::Impl, shared by http_server.cc (listening,
+// accepting, serving requests) and http_server_wait.cc (blocking queries, the timer,
+// shutdown). See http_server.cc for the lifetime rules.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "dnsd/http/blocking_queries.h"
+#include "dnsd/http/h2o_glue.h"
+#include "dnsd/http/http1_conn.h"
+#include "dnsd/http/http_server.h"
+#include "dnsd/http/router.h"
+
+namespace dnsd::http {
+
+namespace internal {
+// What a request gets when handling it threw (allocation failure): a 500 with no detail.
+HttpResponse InternalError();
+}  // namespace internal
+
+struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host {
+  enum class State { kIdle, kListening, kClosing, kDisposed, kClosed };
+  static constexpr std::string_view kServerName = "dnsd";  // the Server header, h2o's and ours
+  static constexpr uint64_t kIdleSweepMs = 250;  // idle keep-alive closes after 10-10.25 s
+
+  struct Handler {
+    h2o_handler_t super;
+    Impl* impl;
+  };
+  struct Listener {
+    uv_tcp_t tcp;  // tcp.data = Impl*
+  };
+  struct ParkedToken {  // lives in the request's pool; its dispose callback unparks
+    Impl* impl;
+    BlockingQueries::Id id;
+  };
+
+  Impl(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options)
+      : loop_(loop), registry_(registry), options_(std::move(options)) {
+    router_.clock = &clock_;
+    router_.tokens = options_.tokens;
+    router_.max_body = options_.max_body;
+    router_.include_warning = options_.include_warning;
+    router_.version = options_.version;
+    router_.started = clock_.Now();
+    router_.http_metrics = &http_metrics_;
+    router_.render_metrics = options_.render_metrics;
+    registry_.AddObserver(this);
+  }
+  ~Impl() override { registry_.RemoveObserver(this); }
+
+  std::vector<std::string> Listen(std::string& error);
+  void Shutdown(std::function<void()> on_closed);
+  bool closed() const { return state_ == State::kIdle || state_ == State::kClosed; }
+
+  void OnRegistryEvent(const registry::RegistryEvent& event) override {
+    if (event.service.empty()) return;
+    // No registry calls here: the waiters are answered from the timer, next iteration.
+    if (waiters_.OnChange(event.service, event.index)) ScheduleTimer(0);
+  }
+
+  uv_loop_t* loop() const { return loop_; }
+  RouterOptions router_;
+
+  // internal::Http1Host: the fast path's connections.
+  HttpResponse Serve(const HttpRequest& request) override;
+  void HandOver(internal::Http1Conn& conn, std::string_view unread) override;
+  void OnClosed(internal::Http1Conn& conn) override;
+  bool ShuttingDown() const override { return state_ != State::kListening; }
+  std::string_view Date() override { return date_.Now(); }
+
+ private:
+  void InitH2o();
+  bool ListenOn(const config::ListenAddress& address, std::string& bound, std::string& error);
+  void HandleRequest(h2o_req_t* req);
+  void Respond(h2o_req_t* req, const HttpResponse& response);
+  void Park(h2o_req_t* req, const BlockingQuery& query);
+  void AnswerWaiters(std::vector<BlockingQueries::Waiter> waiters);
+  void ArmWaiterTimer();
+  void ScheduleTimer(uint64_t ms) { uv_timer_start(&timer_, &Impl::OnTimerCb, ms, 0); }
+  void OnTimer();
+
+  static int OnRequestCb(h2o_handler_t* self, h2o_req_t* req);
+  static void OnAcceptCb(uv_stream_t* listener, int status);
+  static void OnIdleTimerCb(uv_timer_t* timer);
+  static void OnIdleTimerClosedCb(uv_handle_t* handle);
+  static void OnListenerClosedCb(uv_handle_t* handle);
+  static void OnParkedDisposedCb(void* token);
+  static void OnTimerCb(uv_timer_t* timer);
+  static void OnTimerClosedCb(uv_handle_t* handle);
+
+  uv_loop_t* loop_;
+  registry::Registry& registry_;
+  HttpServerOptions options_;
+  registry::SteadyClock clock_;  // same time base as the registry's SteadyClock
+  metrics::HttpMetrics http_metrics_;
+  BlockingQueries waiters_;
+  State state_ = State::kIdle;
+  std::function<void()> on_closed_;
+
+  h2o_globalconf_t config_{};
+  h2o_context_t context_{};
+  h2o_accept_ctx_t accept_ctx_{};
+  uv_timer_t timer_{};
+  uv_timer_t idle_timer_{};  // h2o's request timeout, for connections served by Http1Conn
+  internal::HttpDate date_;
+  std::vector<Listener*> listeners_;
+  size_t closing_handles_ = 0;  // listeners and the idle timer
+  std::unordered_set<internal::Http1Conn*> connections_;
+};
+
+}  // namespace dnsd::http
