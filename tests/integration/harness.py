@@ -14,20 +14,19 @@ import re
 import select
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import time
 import unittest
 
+# dig/kdig and the DNS wire client have modules of their own; tests reach them through here.
+from digtool import DigResult, _run, dig, kdig, parse_dig  # noqa: F401
+from dnswire import (RCODES, TYPES, build_query, decode_name, encode_name,  # noqa: F401
+                     parse_message, recv_exact, recv_frame, tcp_frame, wire_query)
+
 DNSD_BIN = os.environ.get("DNSD_BIN", "")
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 6.0  # SPEC: exit within 5 s of SIGTERM
-
-TYPES = {"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16,
-         "AAAA": 28, "SRV": 33, "OPT": 41, "AXFR": 252, "ANY": 255}
-RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP",
-          5: "REFUSED", 16: "BADVERS"}
 
 
 def require_binary(testcase=None):
@@ -269,224 +268,6 @@ class Dnsd:
         """Raw response bytes to build_query(name, qtype, **kw)."""
         host, port = self.dns[0]
         return wire_query(host, port, build_query(name, qtype, **kw), tcp=tcp, timeout=timeout)
-
-
-# ---- dig / kdig --------------------------------------------------------------------
-
-class DigResult:
-    """A parsed dig/kdig answer: status, flags, edns, udp_size and record sections.
-
-    Records are tuples (name, ttl, class, type, rdata) with names as printed."""
-
-    def __init__(self):
-        self.status = None
-        self.id = None
-        self.flags = set()
-        self.edns = False
-        self.udp_size = None
-        self.question = []
-        self.answer = []
-        self.authority = []
-        self.additional = []
-        self.text = ""
-
-    def rdata(self, section="answer", rtype=None):
-        return [r[4] for r in getattr(self, section) if rtype is None or r[3] == rtype]
-
-    def types(self, section="answer"):
-        return [r[3] for r in getattr(self, section)]
-
-    def __repr__(self):
-        return "DigResult(%s %s)\n%s" % (self.status, sorted(self.flags), self.text)
-
-
-_SECTIONS = {"QUESTION": "question", "ANSWER": "answer", "AUTHORITY": "authority",
-             "ADDITIONAL": "additional"}
-
-
-def parse_dig(text):
-    """Parses dig or kdig output into a list of DigResult (one per message)."""
-    results = []
-    current = None
-    section = None
-    for line in text.splitlines():
-        if "->>HEADER<<-" in line:
-            current = DigResult()
-            results.append(current)
-            section = None
-            m = re.search(r"status: (\w+)", line)
-            current.status = m.group(1) if m else None
-            m = re.search(r"id: (\d+)", line)
-            current.id = int(m.group(1)) if m else None
-            continue
-        if current is None:
-            continue
-        current.text += line + "\n"
-        m = re.match(r";; [Ff]lags: ([a-z ]*);", line)
-        if m:
-            current.flags = set(m.group(1).split())
-            continue
-        if "OPT PSEUDOSECTION" in line or "EDNS PSEUDOSECTION" in line:
-            current.edns = True
-            section = None
-            continue
-        m = re.search(r"(?:udp|UDP size): (\d+)", line)
-        if m and current.edns and current.udp_size is None:
-            current.udp_size = int(m.group(1))
-            continue
-        m = re.match(r";; (\w+) SECTION:", line)
-        if m:
-            section = _SECTIONS.get(m.group(1))
-            continue
-        if section == "question" and line.startswith(";"):
-            parts = line.lstrip("; ").split()
-            if parts:
-                current.question.append(tuple(parts))
-            continue
-        if not line.strip():
-            section = None
-            continue
-        if line.startswith(";"):
-            continue
-        if section in ("answer", "authority", "additional"):
-            parts = line.split(None, 4)
-            if len(parts) >= 4:
-                name, ttl, cls, rtype = parts[:4]
-                rdata = parts[4] if len(parts) > 4 else ""
-                getattr(current, section).append((name, int(ttl), cls, rtype, rdata))
-    return results
-
-
-def _run(cmd, netns=None, timeout=15):
-    if netns:
-        cmd = ["ip", "netns", "exec", netns] + cmd
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         timeout=timeout)
-    return out.stdout.decode(errors="replace")
-
-
-def dig(host, port, name, qtype="A", tcp=False, extra=(), netns=None, all_messages=False):
-    cmd = ["dig", "+norecurse", "+tries=1", "+time=2", "@" + host, "-p", str(port)]
-    if tcp:
-        cmd.append("+tcp")
-    cmd += list(extra) + [name, qtype]
-    text = _run(cmd, netns)
-    results = parse_dig(text)
-    if not results:
-        raise AssertionError("dig got no answer:\n" + text)
-    return results if all_messages else results[-1]
-
-
-def kdig(host, port, name, qtype="A", tcp=False, extra=(), netns=None, all_messages=False):
-    cmd = ["kdig", "+norecurse", "+retry=0", "+timeout=2", "@" + host, "-p", str(port)]
-    if tcp:
-        cmd.append("+tcp")
-    names = name if isinstance(name, (list, tuple)) else [name]
-    for n in names:
-        cmd += list(extra) + [n, qtype]
-    text = _run(cmd, netns)
-    results = parse_dig(text)
-    if not results:
-        raise AssertionError("kdig got no answer:\n" + text)
-    return results if all_messages or len(names) > 1 else results[-1]
-
-
-# ---- DNS wire format ---------------------------------------------------------------
-
-def encode_name(name):
-    out = b""
-    for label in name.rstrip(".").split("."):
-        if label:
-            out += bytes([len(label)]) + label.encode()
-    return out + b"\x00"
-
-
-def build_query(name, qtype="A", qid=0x1234, rd=False, edns=None, qclass=1, opcode=0,
-                do=False):
-    """A query message; edns=None for none, else (udp_size, version)."""
-    flags = (opcode << 11) | (0x0100 if rd else 0)
-    arcount = 1 if edns else 0
-    msg = struct.pack("!HHHHHH", qid, flags, 1, 0, 0, arcount)
-    qt = TYPES[qtype] if isinstance(qtype, str) else qtype
-    msg += encode_name(name) + struct.pack("!HH", qt, qclass)
-    if edns:
-        size, version = edns
-        msg += b"\x00" + struct.pack("!HHBBHH", 41, size, 0, version, 0x8000 if do else 0, 0)
-    return msg
-
-
-def decode_name(msg, offset):
-    """Returns (name, offset after the name in place); follows compression pointers."""
-    labels = []
-    end = None
-    for _ in range(128):
-        length = msg[offset]
-        if length & 0xC0 == 0xC0:
-            if end is None:
-                end = offset + 2
-            offset = ((length & 0x3F) << 8) | msg[offset + 1]
-            continue
-        if length == 0:
-            offset += 1
-            break
-        labels.append(msg[offset + 1:offset + 1 + length].decode(errors="replace"))
-        offset += 1 + length
-    return ".".join(labels) + ".", (end if end is not None else offset)
-
-
-def parse_message(msg):
-    """Parses a DNS message into a dict; records are (name, type, class, ttl, rdata)."""
-    qid, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", msg[:12])
-    out = {"id": qid, "flags": flags, "qr": bool(flags & 0x8000), "aa": bool(flags & 0x0400),
-           "tc": bool(flags & 0x0200), "rd": bool(flags & 0x0100), "ra": bool(flags & 0x0080),
-           "rcode": flags & 0x000F, "question": [], "answer": [], "authority": [],
-           "additional": [], "size": len(msg)}
-    offset = 12
-    for _ in range(qd):
-        name, offset = decode_name(msg, offset)
-        qtype, qclass = struct.unpack("!HH", msg[offset:offset + 4])
-        offset += 4
-        out["question"].append((name, qtype, qclass))
-    for section, count in (("answer", an), ("authority", ns), ("additional", ar)):
-        for _ in range(count):
-            name, offset = decode_name(msg, offset)
-            rtype, rclass, ttl, rdlen = struct.unpack("!HHIH", msg[offset:offset + 10])
-            offset += 10
-            out[section].append((name, rtype, rclass, ttl, msg[offset:offset + rdlen]))
-            offset += rdlen
-    return out
-
-
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return buf
-
-
-def tcp_frame(msg):
-    return struct.pack("!H", len(msg)) + msg
-
-
-def recv_frame(sock):
-    (length,) = struct.unpack("!H", recv_exact(sock, 2))
-    return recv_exact(sock, length)
-
-
-def wire_query(host, port, msg, tcp=False, timeout=3.0):
-    """Sends one query; returns the raw response bytes."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    if tcp:
-        with socket.create_connection((host, port), timeout=timeout) as s:
-            s.sendall(tcp_frame(msg))
-            return recv_frame(s)
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        s.sendto(msg, (host, port))
-        return s.recv(65535)
 
 
 def metric_value(text, name, labels=None):
