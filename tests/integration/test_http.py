@@ -299,6 +299,16 @@ class HttpApiTest(unittest.TestCase):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
         self.assertEqual(check.returncode, 0, check.stdout.decode())
 
+    def test_every_metric_family_is_documented(self):
+        _, _, text = curl(self.d, "GET", "/metrics")
+        families = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+        self.assertGreater(len(families), 20)
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "METRICS.md")
+        with open(docs) as f:
+            documented = f.read()
+        self.assertEqual([f for f in families if "`%s`" % f not in documented], [])
+
     def test_head_and_keep_alive(self):
         out = subprocess.run(
             ["curl", "-sS", "-m", "10", "-w", "%{http_code} %{num_connects}\n"] +
