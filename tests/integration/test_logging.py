@@ -6,14 +6,10 @@ means exactly one line for a burst."""
 
 import json
 import socket
-import time
 import unittest
 
 import harness
 from harness import Dnsd, metric_value, poll_until
-
-SETTLE = 0.3  # after the expected line showed up: time for an unexpected second one
-
 
 def config(*lines, workers=1):
     return "dns:\n  workers: %d\n" % workers + "".join(line + "\n" for line in lines)
@@ -23,11 +19,10 @@ def log_lines(d, needle):
     return [l for l in d.stderr_text().splitlines() if needle in l]
 
 
-def wait_lines(d, needle, count=1, timeout=5.0):
-    """Waits until at least count lines contain needle, lets a moment pass, returns all."""
-    poll_until(lambda: len(log_lines(d, needle)) >= count, timeout=timeout,
-               message="%d log line(s) with %r" % (count, needle))
-    time.sleep(SETTLE)
+def final_lines(testcase, d, needle):
+    """Stops dnsd (exit status 0) and returns the lines with needle: once the process has
+    exited its log is complete, so "exactly one line" needs no waiting."""
+    d.stop_ok(testcase)
     return log_lines(d, needle)
 
 
@@ -42,7 +37,7 @@ class QueryLogTest(unittest.TestCase):
             d.register("web", "web-1", address="10.0.0.1", port=8080)
             r = d.dig("Web.Service.discovery.", "SRV")
             self.assertEqual(r.status, "NOERROR")
-            lines = wait_lines(d, " query client=")
+            lines = final_lines(self, d, " query client=")
             self.assertEqual(len(lines), 1, d.stderr_text())
             message = lines[0].split(" info ", 1)[1]
             f = fields(message)
@@ -57,20 +52,18 @@ class QueryLogTest(unittest.TestCase):
             self.assertEqual(f["forwarded"], "no")
             self.assertRegex(f["time"], r"^\d+\.\d{6}s$")
             self.assertGreater(int(f["size"]), 12)
-            d.stop_ok(self)
 
     def test_json_line_over_tcp_for_nxdomain(self):
         with Dnsd(config=config("log:", "  format: json", "  queries: true")) as d:
             r = d.dig("nope.service.discovery.", "AAAA", tcp=True)
             self.assertEqual(r.status, "NXDOMAIN")
-            lines = wait_lines(d, "query client=")
+            lines = final_lines(self, d, "query client=")
             self.assertEqual(len(lines), 1, d.stderr_text())
             line = json.loads(lines[0])
             self.assertEqual(line["level"], "info")
             f = fields(line["msg"])
             self.assertEqual((f["proto"], f["name"], f["type"], f["rcode"], f["answers"]),
                              ("tcp", "nope.service.discovery.", "AAAA", "NXDOMAIN", "0"))
-            d.stop_ok(self)
 
     def test_no_query_lines_when_off(self):
         with Dnsd(config=config()) as d:
@@ -96,12 +89,11 @@ class MalformedTest(unittest.TestCase):
             poll_until(lambda: (metric_value(d.metrics(), "dnsd_dns_malformed_total") or 0)
                        >= count, message="every junk packet counted")
             self.assertEqual(d.dig("web.service.discovery.").rdata(), ["10.0.0.1"])
-            lines = wait_lines(d, "malformed packet")
+            lines = final_lines(self, d, "malformed packet")
             self.assertEqual(len(lines), 1, d.stderr_text())
             self.assertIn(" warning ", lines[0])
             self.assertIn("malformed packet client=127.0.0.1:%d size=5: short header" % port,
                           lines[0])
-            d.stop_ok(self)
 
 
 class UpstreamFailureTest(unittest.TestCase):
@@ -118,7 +110,7 @@ class UpstreamFailureTest(unittest.TestCase):
                     self.assertEqual(d.dig("www.example.com.", "A").status, "SERVFAIL")
                 poll_until(lambda: metric_value(d.metrics(), "dnsd_dns_upstream_failures_total")
                            == queries, message="upstream failures counted")
-                lines = wait_lines(d, "upstream failure")
+                lines = final_lines(self, d, "upstream failure")
                 self.assertEqual(len(lines), 1, d.stderr_text())
                 self.assertIn(" warning ", lines[0])
                 self.assertIn("upstream failure: %s failed for www.example.com. A over udp: "
@@ -130,7 +122,6 @@ class UpstreamFailureTest(unittest.TestCase):
                 for f in queries_logged:
                     self.assertEqual((f["name"], f["rcode"], f["forwarded"]),
                                      ("www.example.com.", "SERVFAIL", "yes"))
-                d.stop_ok(self)
 
 
 if __name__ == "__main__":
