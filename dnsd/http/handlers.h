@@ -15,7 +15,6 @@ using Json = nlohmann::json;
 
 int HttpStatusOf(registry::ErrorCode code);
 std::string DumpJson(const Json& value);  // compact, invalid UTF-8 replaced, "\n" appended
-void AppendUint(std::string& out, uint64_t value);  // decimal digits
 HttpResponse JsonResponse(int status, const Json& body, uint64_t index);
 HttpResponse ErrorResponse(int status, std::string_view message, std::string_view field,
                            uint64_t index);

@@ -10,13 +10,10 @@
 namespace dnsd::http::internal {
 namespace {
 
-// Publishes the change and answers 200 with `body` and the registry index after it.
-HttpResponse Published(registry::Registry& registry, std::string body) {
+// Publishes the change and answers with the registry index after it.
+HttpResponse Published(registry::Registry& registry, const Json& body) {
   registry.Publish();
-  HttpResponse r;
-  r.body = std::move(body);
-  r.index = registry.index();
-  return r;
+  return JsonResponse(200, body, registry.index());
 }
 
 // s in lower case: s itself when it has no upper-case letter (the usual case: no copy).
@@ -28,16 +25,6 @@ std::string_view Lowered(std::string_view s, std::string& storage) {
     }
   }
   return s;
-}
-
-// The answers are built as text: the same bytes DumpJson writes for these objects (keys
-// in sorted order, compact), without a JSON tree. The values never need escaping: labels
-// are lower-case DNS labels, status names are fixed words.
-std::string IndexBody(uint64_t index) {
-  std::string out = "{\"index\":";
-  AppendUint(out, index);
-  out += "}\n";
-  return out;
 }
 
 }  // namespace
@@ -55,14 +42,9 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
   }
   registry::Result<uint64_t> index = registry.Register(std::move(*spec));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  std::string body = "{\"id\":\"";
-  body += registry::ToLower(id);
-  body += "\",\"index\":";
-  AppendUint(body, *index);
-  body += ",\"service\":\"";
-  body += registry::ToLower(svc);
-  body += "\"}\n";
-  return Published(registry, std::move(body));
+  return Published(
+      registry,
+      {{"service", registry::ToLower(svc)}, {"id", registry::ToLower(id)}, {"index", *index}});
 }
 
 HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
@@ -75,7 +57,7 @@ HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, s
       registry.Heartbeat(Lowered(svc, svc_lower), Lowered(id, id_lower), body->status,
                          std::move(body->note));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, IndexBody(*index));
+  return Published(registry, {{"index", *index}});
 }
 
 HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
@@ -85,12 +67,8 @@ HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, s
   registry::Result<uint64_t> index = registry.SetStatus(
       registry::ToLower(svc), registry::ToLower(id), body->status, std::move(body->note));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  std::string text = "{\"index\":";
-  AppendUint(text, *index);
-  text += ",\"status\":\"";
-  text += HealthName(body->status);
-  text += "\"}\n";
-  return Published(registry, std::move(text));
+  return Published(registry,
+                   {{"index", *index}, {"status", std::string(HealthName(body->status))}});
 }
 
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
@@ -98,7 +76,7 @@ HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
   registry::Result<uint64_t> index =
       registry.Deregister(registry::ToLower(svc), registry::ToLower(id));
   if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, IndexBody(*index));
+  return Published(registry, {{"index", *index}});
 }
 
 }  // namespace dnsd::http::internal

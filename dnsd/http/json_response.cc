@@ -1,6 +1,4 @@
 // Response helpers shared by the handlers: JSON bodies and the error shape of SPEC §4.
-#include <charconv>
-
 #include "dnsd/http/handlers.h"
 
 namespace dnsd::http::internal {
@@ -24,12 +22,6 @@ std::string DumpJson(const Json& value) {
   std::string out = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   out.push_back('\n');
   return out;
-}
-
-void AppendUint(std::string& out, uint64_t value) {
-  char digits[20];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, static_cast<size_t>(end - digits));
 }
 
 HttpResponse JsonResponse(int status, const Json& body, uint64_t index) {
