@@ -48,18 +48,6 @@ zones::LoadResult LoadZones(const config::Config& config) {
   return zones::LoadZoneDir(config.zones.dir, config.dns.domain, !config.zones_dir_explicit);
 }
 
-registry::RegistryConfig RegistryConfigFrom(const config::Config& config) {
-  registry::RegistryConfig r;
-  r.deregister_after = config.registry.deregister_after;
-  r.max_instances = config.registry.max_instances;
-  const config::SelfPreservation& sp = config.registry.self_preservation;
-  r.self_preservation.enabled = sp.enabled;
-  r.self_preservation.threshold = sp.threshold;
-  r.self_preservation.window = sp.window;
-  r.self_preservation.min_instances = sp.min_instances;
-  return r;
-}
-
 std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "dnsd";
@@ -118,6 +106,7 @@ Server::~Server() {
   if (dns_) dns_->Stop();
   http_.reset();  // before the registry it observes
   dns_.reset();   // before the publishers its workers read
+  store_.reset();
   registry_.reset();
   zones_.reset();
   if (loop_ready_) {
@@ -136,8 +125,9 @@ int Server::Run() {
     throw StartupError(what);
   }
   zones_ = std::make_unique<registry::Published<zones::ZoneSet>>(loaded.zones);
-  registry_ = std::make_unique<registry::Registry>(clock_, RegistryConfigFrom(config_));
+  registry_ = std::make_unique<registry::Registry>(clock_, config_.registry);
   registry_->AddObserver(&event_logger_);
+  store_ = std::make_unique<registry::MemoryStore>(*registry_);
   if (!config_.storage.data_dir.empty()) {
     // Persistence is specified (SPEC §6 storage.data_dir) but not built yet: say so
     // loudly rather than let an operator believe the registry survives a restart.
@@ -197,7 +187,7 @@ std::vector<std::string> Server::StartHttp() {
     std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();
     metrics::RenderDns(workers, out);
   };
-  http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, std::move(options));
+  http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
   std::vector<std::string> bound = http_->Listen(error);
   if (bound.empty()) throw StartupError(error.empty() ? "no HTTP listen address" : error);

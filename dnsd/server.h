@@ -17,6 +17,7 @@
 #include "registry/clock.h"
 #include "registry/published.h"
 #include "registry/registry.h"
+#include "registry/store.h"
 #include "zones/zone.h"
 
 namespace dnsd {
@@ -58,6 +59,7 @@ class Server {
   bool loop_ready_ = false;
   registry::SteadyClock clock_;
   std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<registry::Store> store_;  // every write goes through it
   RegistryEventLogger event_logger_;
   std::unique_ptr<registry::Published<zones::ZoneSet>> zones_;
   std::unique_ptr<net::DnsServer> dns_;

@@ -357,14 +357,14 @@ RegistryStats Registry::Stats() const {
   return s;
 }
 
-void Registry::AddObserver(RegistryObserver* observer) {
+void Registry::AddObserver(RegistryObserver* observer) const {
   if (std::find(impl_->observers.begin(), impl_->observers.end(), observer) ==
       impl_->observers.end()) {
     impl_->observers.push_back(observer);
   }
 }
 
-void Registry::RemoveObserver(RegistryObserver* observer) {
+void Registry::RemoveObserver(RegistryObserver* observer) const {
   auto& v = impl_->observers;
   v.erase(std::remove(v.begin(), v.end(), observer), v.end());
 }

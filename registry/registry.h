@@ -172,8 +172,9 @@ class Registry {
   RegistryStats Stats() const;
   const RegistryConfig& config() const { return config_; }
 
-  void AddObserver(RegistryObserver* observer);  // not owned; must outlive the registry
-  void RemoveObserver(RegistryObserver* observer);
+  // Observing is not writing: const, so that readers holding a const Registry& may watch.
+  void AddObserver(RegistryObserver* observer) const;  // not owned; must outlive the registry
+  void RemoveObserver(RegistryObserver* observer) const;
 
  private:
   struct Impl;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "registry/registry.h"
+
 namespace dnsd::config {
 
 using Duration = std::chrono::milliseconds;
@@ -43,19 +45,6 @@ struct HttpConfig {
   uint64_t max_body = 65536;
 };
 
-struct SelfPreservation {
-  bool enabled = true;
-  double threshold = 0.5;
-  Duration window = std::chrono::seconds(60);
-  uint32_t min_instances = 10;
-};
-
-struct RegistrySection {
-  Duration deregister_after = std::chrono::seconds(60);
-  uint64_t max_instances = 1'000'000;
-  SelfPreservation self_preservation;
-};
-
 struct ZonesConfig {
   std::string dir = "zones/";
 };
@@ -73,7 +62,7 @@ struct LogConfig {
 struct Config {
   DnsConfig dns;
   HttpConfig http;
-  RegistrySection registry;
+  registry::RegistryConfig registry;  // owned by registry/, embedded as is
   ZonesConfig zones;
   StorageConfig storage;
   LogConfig log;

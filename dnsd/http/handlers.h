@@ -20,15 +20,16 @@ HttpResponse ErrorResponse(int status, std::string_view message, std::string_vie
                            uint64_t index);
 HttpResponse ErrorResponse(const registry::Error& error, uint64_t index);
 
-// Writes (PUT/DELETE); svc and id are valid DNS labels, not yet lower-cased.
+// Writes (PUT/DELETE): a PendingWrite, or the decoding error; svc and id are valid DNS
+// labels, not yet lower-cased.
 HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, std::string_view id,
-                            registry::Registry& registry);
+                            const registry::Registry& registry);
 HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
-                             registry::Registry& registry);
+                             const registry::Registry& registry);
 HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
-                             registry::Registry& registry);
+                             const registry::Registry& registry);
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
-                              registry::Registry& registry);
+                              const registry::Registry& registry);
 
 // Reads (GET/HEAD).
 HttpResponse HandleListServices(const registry::Registry& registry, const RouterOptions& options);

@@ -1,36 +1,27 @@
 // The mutating endpoints: register, heartbeat, status, deregister. Each one decodes its
-// body completely before touching the registry, so a bad request changes nothing, and
-// publishes after a successful change so the next DNS answer sees it.
+// body completely into a registry command and returns it as a PendingWrite; the server
+// submits it to the store and answers with AnswerWrite() once the store says it is
+// durable. A request that fails to decode never reaches the store.
 #include <string>
 #include <utility>
 
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/request_json.h"
 
-namespace dnsd::http::internal {
+namespace dnsd::http {
+namespace internal {
 namespace {
 
-// Publishes the change and answers with the registry index after it.
-HttpResponse Published(registry::Registry& registry, const Json& body) {
-  registry.Publish();
-  return JsonResponse(200, body, registry.index());
-}
-
-// s in lower case: s itself when it has no upper-case letter (the usual case: no copy).
-std::string_view Lowered(std::string_view s, std::string& storage) {
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') {
-      storage = registry::ToLower(s);
-      return storage;
-    }
-  }
-  return s;
+HttpResponse Pending(PendingWrite write) {
+  HttpResponse r;
+  r.write = std::move(write);
+  return r;
 }
 
 }  // namespace
 
 HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, std::string_view id,
-                            registry::Registry& registry) {
+                            const registry::Registry& registry) {
   registry::Result<registry::InstanceSpec> spec = ParseRegisterBody(request.body, svc, id);
   if (!spec) return ErrorResponse(spec.error(), registry.index());
   if (!spec->address) {
@@ -40,43 +31,61 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
     }
     spec->address = request.peer;
   }
-  registry::Result<uint64_t> index = registry.Register(std::move(*spec));
-  if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(
-      registry,
-      {{"service", registry::ToLower(svc)}, {"id", registry::ToLower(id)}, {"index", *index}});
+  return Pending({PendingWrite::Kind::kRegister, registry::ToLower(svc), registry::ToLower(id),
+                  registry::Health::kPassing, registry::RegisterCommand{std::move(*spec)}});
 }
 
 HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
-                             registry::Registry& registry) {
+                             const registry::Registry& registry) {
   registry::Result<HeartbeatBody> body = ParseHeartbeatBody(request.body);
   if (!body) return ErrorResponse(body.error(), registry.index());
-  std::string svc_lower;
-  std::string id_lower;
-  registry::Result<uint64_t> index =
-      registry.Heartbeat(Lowered(svc, svc_lower), Lowered(id, id_lower), body->status,
-                         std::move(body->note));
-  if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"index", *index}});
+  std::string service = registry::ToLower(svc);
+  std::string instance = registry::ToLower(id);
+  registry::HeartbeatCommand cmd{service, instance, body->status, std::move(body->note)};
+  return Pending({PendingWrite::Kind::kHeartbeat, std::move(service), std::move(instance),
+                  registry::Health::kPassing, std::move(cmd)});
 }
 
 HttpResponse HandleSetStatus(const HttpRequest& request, std::string_view svc, std::string_view id,
-                             registry::Registry& registry) {
+                             const registry::Registry& registry) {
   registry::Result<StatusBody> body = ParseStatusBody(request.body);
   if (!body) return ErrorResponse(body.error(), registry.index());
-  registry::Result<uint64_t> index = registry.SetStatus(
-      registry::ToLower(svc), registry::ToLower(id), body->status, std::move(body->note));
-  if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry,
-                   {{"index", *index}, {"status", std::string(HealthName(body->status))}});
+  std::string service = registry::ToLower(svc);
+  std::string instance = registry::ToLower(id);
+  registry::SetStatusCommand cmd{service, instance, body->status, std::move(body->note)};
+  return Pending({PendingWrite::Kind::kSetStatus, std::move(service), std::move(instance),
+                  body->status, std::move(cmd)});
 }
 
 HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
-                              registry::Registry& registry) {
-  registry::Result<uint64_t> index =
-      registry.Deregister(registry::ToLower(svc), registry::ToLower(id));
-  if (!index) return ErrorResponse(index.error(), registry.index());
-  return Published(registry, {{"index", *index}});
+                              const registry::Registry& registry) {
+  std::string service = registry::ToLower(svc);
+  std::string instance = registry::ToLower(id);
+  registry::DeregisterCommand cmd{service, instance};
+  return Pending({PendingWrite::Kind::kDeregister, std::move(service), std::move(instance),
+                  registry::Health::kPassing, std::move(cmd)});
 }
 
-}  // namespace dnsd::http::internal
+}  // namespace internal
+
+HttpResponse AnswerWrite(const PendingWrite& write, const registry::Result<uint64_t>& result,
+                         const registry::Registry& registry) {
+  using internal::Json;
+  if (!result) return internal::ErrorResponse(result.error(), registry.index());
+  const uint64_t index = *result;
+  switch (write.kind) {
+    case PendingWrite::Kind::kRegister:
+      return internal::JsonResponse(
+          200, {{"service", write.service}, {"id", write.id}, {"index", index}}, registry.index());
+    case PendingWrite::Kind::kSetStatus:
+      return internal::JsonResponse(
+          200, {{"index", index}, {"status", std::string(HealthName(write.status))}},
+          registry.index());
+    case PendingWrite::Kind::kHeartbeat:
+    case PendingWrite::Kind::kDeregister:
+      break;
+  }
+  return internal::JsonResponse(200, {{"index", index}}, registry.index());
+}
+
+}  // namespace dnsd::http

@@ -46,7 +46,7 @@ void Http1Conn::Start() {
 }
 
 void Http1Conn::CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms) {
-  if (handed_over_ || writing_ || closing_) return;
+  if (handed_over_ || writing_ || closing_ || awaiting_ != 0) return;
   if (now_ms - idle_since_ms_ >= timeout_ms) Close();
 }
 
@@ -104,7 +104,7 @@ void Http1Conn::OnRead(ssize_t nread) {
 }
 
 void Http1Conn::ServeBuffered() {
-  while (!writing_ && !closing_ && !handed_over_ && in_begin_ < in_end_) {
+  while (!writing_ && !closing_ && !handed_over_ && awaiting_ == 0 && in_begin_ < in_end_) {
     std::string_view input(in_.get() + in_begin_, in_end_ - in_begin_);
     switch (ParseHttp1Request(input, max_entity_, parsed_)) {
       case Http1Parse::kIncomplete:
@@ -123,11 +123,36 @@ void Http1Conn::ServeBuffered() {
 
 void Http1Conn::Answer(Http1Request& parsed) {
   parsed.request.peer = peer_;
-  HttpResponse response = host_.Serve(parsed.request);
+  std::optional<HttpResponse> response = host_.Serve(parsed.request, *this);
+  if (response) return Write(*response, parsed);
+  // A write waits for its store: parsed_ is kept as is (the loop in ServeBuffered stops
+  // at awaiting_), and reading pauses so that a pipelining client cannot grow the buffer.
+  uv_read_stop(stream());
+}
+
+void Http1Conn::Write(const HttpResponse& response, const Http1Request& parsed) {
   bool keep_alive = parsed.keep_alive && !host_.ShuttingDown();
   out_.clear();
   AppendHttp1Response(response, parsed.head, keep_alive, host_.Date(), server_name_, out_);
   Send(keep_alive);
+}
+
+void Http1Conn::Complete(HttpResponse response) {
+  awaiting_ = 0;
+  if (closing_ || handed_over_) return;
+  try {
+    Write(response, parsed_);
+    if (writing_ || closing_) return;  // OnWritten resumes
+    Resume();
+  } catch (const std::exception& e) {
+    spdlog::error("http: connection failed: {}", e.what());
+    Close();
+  }
+}
+
+void Http1Conn::Resume() {
+  if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) return Close();
+  ServeBuffered();  // requests that arrived while the answer was being made or written
 }
 
 // One write syscall when the kernel takes the whole answer (the usual case); otherwise the
@@ -162,9 +187,8 @@ void Http1Conn::OnWritten(int status) {
   if (status != 0) return Close();
   Sent(!close_after_write_);
   if (closing_) return;
-  if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) return Close();
   try {
-    ServeBuffered();  // requests that arrived while the answer was being written
+    Resume();
   } catch (const std::exception& e) {
     spdlog::error("http: connection failed: {}", e.what());
     Close();

@@ -28,9 +28,10 @@ class Http1Conn;
 // What a connection needs from its server.
 class Http1Host {
  public:
-  // Routes, counts and logs one request; the answer is immediate (no query string here,
-  // so no blocking query).
-  virtual HttpResponse Serve(const HttpRequest& request) = 0;
+  // Routes, counts and logs one request. The answer is immediate (no query string here,
+  // so no blocking query), except for a write its store has not made durable yet: then
+  // nullopt, and the host calls conn.Complete() later (or never, if conn closes first).
+  virtual std::optional<HttpResponse> Serve(const HttpRequest& request, Http1Conn& conn) = 0;
   // h2o takes the socket over; `unread` must be copied before returning.
   virtual void HandOver(Http1Conn& conn, std::string_view unread) = 0;
   virtual void OnClosed(Http1Conn& conn) = 0;  // just before the connection is freed
@@ -62,6 +63,11 @@ class Http1Conn {
   // After uv_accept: reads and serves requests.
   void Start();
   bool handed_over() const { return handed_over_; }
+  // The host's id of the write this connection waits for (0: none); reading stops meanwhile.
+  uint64_t awaiting() const { return awaiting_; }
+  void set_awaiting(uint64_t id) { awaiting_ = id; }
+  // The answer of the awaited write: sent, then serving resumes.
+  void Complete(HttpResponse response);
   // h2o's request timeout for a connection still served here: closes it when no request
   // has been completed within timeout_ms of the last answer (or of the accept).
   void CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms);
@@ -79,6 +85,8 @@ class Http1Conn {
   void OnRead(ssize_t nread);
   void ServeBuffered();
   void Answer(Http1Request& parsed);
+  void Write(const HttpResponse& response, const Http1Request& parsed);
+  void Resume();
   void Send(bool keep_alive);
   void Sent(bool keep_alive);
   void OnWritten(int status);
@@ -103,6 +111,7 @@ class Http1Conn {
   uv_write_t write_req_{};
   uv_buf_t write_buf_{};
   uint64_t idle_since_ms_ = 0;
+  uint64_t awaiting_ = 0;
   bool writing_ = false;  // a uv_write is in flight (reading is stopped meanwhile)
   bool close_after_write_ = false;
   bool handed_over_ = false;

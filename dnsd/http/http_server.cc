@@ -130,6 +130,7 @@ void HttpServer::Impl::HandOver(internal::Http1Conn& conn, std::string_view unre
 
 void HttpServer::Impl::OnClosed(internal::Http1Conn& conn) {
   connections_.erase(&conn);
+  if (conn.awaiting() != 0) awaiting_.erase(conn.awaiting());
   if (state_ == State::kClosing) ScheduleTimer(0);
 }
 
@@ -160,18 +161,28 @@ int HttpServer::Impl::OnRequestCb(h2o_handler_t* self, h2o_req_t* req) {
   return 0;
 }
 
-HttpResponse HttpServer::Impl::Serve(const HttpRequest& request) {
-  HttpResponse response;
+std::optional<HttpResponse> HttpServer::Impl::Serve(const HttpRequest& request,
+                                                    internal::Http1Conn& conn) {
+  std::optional<HttpResponse> response;
   try {
     response = Route(request, registry_, router_);
     // Only a query string makes a blocking query, and those go to h2o; never park here.
-    if (response.block) response = AnswerServiceQuery(*response.block, registry_, router_);
+    if (response->block) response = AnswerServiceQuery(*response->block, registry_, router_);
+    if (response->write) {
+      const uint64_t id = ++last_write_id_;
+      response = Submit(std::move(*response), id);
+      if (!response) {
+        awaiting_[id] = Awaiting{&conn, nullptr};
+        conn.set_awaiting(id);
+        return std::nullopt;
+      }
+    }
   } catch (const std::exception& e) {
     spdlog::error("http: request failed: {}", e.what());
     response = internal::InternalError();
   }
-  spdlog::debug("http: {} {} -> {}", request.method, request.path, response.status);
-  http_metrics_.Record(response.route, response.status);
+  spdlog::debug("http: {} {} -> {}", request.method, request.path, response->status);
+  http_metrics_.Record(response->route, response->status);
   return response;
 }
 
@@ -181,7 +192,8 @@ void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
     HttpRequest request = internal::ToHttpRequest(req);
     HttpResponse response = Route(request, registry_, router_);
     spdlog::debug("http: {} {} -> {}{}", request.method, request.path, response.status,
-                  response.block ? " (parked)" : "");
+                  response.block ? " (parked)" : response.write ? " (write)" : "");
+    if (response.write) return SubmitFor(req, std::move(response));
     if (!response.block) return Respond(req, response);
     if (state_ == State::kListening) return Park(req, *response.block);
     Respond(req, AnswerServiceQuery(*response.block, registry_, router_));
@@ -191,13 +203,72 @@ void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
   }
 }
 
+// A write accepted by the router goes to the store; its answer is built when the store
+// calls back, which the memory store does before Submit returns (then it is returned
+// here and sent by the caller at once), a data dir store after its sync (then Deliver
+// finds the waiting connection or request by id, unless it is gone).
+std::optional<HttpResponse> HttpServer::Impl::Submit(HttpResponse accepted, uint64_t id) {
+  PendingWrite write = std::move(*accepted.write);
+  registry::Command command = std::move(write.command);
+  std::string_view route = accepted.route;
+  serving_ = id;
+  store_.Submit(std::move(command),
+                [this, id, route, write = std::move(write)](registry::Result<uint64_t> result) {
+                  HttpResponse r;
+                  try {
+                    r = AnswerWrite(write, result, registry_);
+                  } catch (const std::exception& e) {
+                    spdlog::error("http: answering a write failed: {}", e.what());
+                    r = internal::InternalError();
+                  }
+                  r.route = route;
+                  Deliver(id, std::move(r));
+                });
+  serving_ = 0;
+  std::optional<HttpResponse> now = std::move(sync_answer_);
+  sync_answer_.reset();
+  return now;
+}
+
+void HttpServer::Impl::SubmitFor(h2o_req_t* req, HttpResponse accepted) {
+  const uint64_t id = ++last_write_id_;
+  std::optional<HttpResponse> now = Submit(std::move(accepted), id);
+  if (now) return Respond(req, *now);
+  auto* token = static_cast<WriteToken*>(
+      h2o_mem_alloc_shared(&req->pool, sizeof(WriteToken), &Impl::OnWriteDisposedCb));
+  token->impl = this;
+  token->id = id;
+  awaiting_[id] = Awaiting{nullptr, req};
+}
+
+void HttpServer::Impl::OnWriteDisposedCb(void* p) {
+  // The request's pool is being cleared: answered already (no-op) or the client is gone.
+  auto* token = static_cast<WriteToken*>(p);
+  token->impl->awaiting_.erase(token->id);
+}
+
+void HttpServer::Impl::Deliver(uint64_t id, HttpResponse response) {
+  if (id == serving_) {
+    sync_answer_ = std::move(response);
+    return;
+  }
+  auto it = awaiting_.find(id);
+  if (it == awaiting_.end()) return;  // the client went away; the write stands
+  Awaiting a = it->second;
+  awaiting_.erase(it);
+  if (a.req) return Respond(a.req, response);
+  http_metrics_.Record(response.route, response.status);
+  a.conn->Complete(std::move(response));
+}
+
 void HttpServer::Impl::Respond(h2o_req_t* req, const HttpResponse& response) {
   http_metrics_.Record(response.route, response.status);
   internal::SendResponse(req, response);
 }
 
-HttpServer::HttpServer(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(loop, registry, std::move(options))) {}
+HttpServer::HttpServer(uv_loop_t* loop, const registry::Registry& registry,
+                       registry::Store& store, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(loop, registry, store, std::move(options))) {}
 
 HttpServer::~HttpServer() {
   if (impl_->closed()) return;

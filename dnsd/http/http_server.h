@@ -1,8 +1,10 @@
 // HttpServer: the SPEC §4 HTTP API served by h2o on the control thread's libuv loop.
 //
-// It owns its listeners and connections; it reads and writes the Registry directly
-// (same thread) and calls Registry::Publish() after every successful mutation, before
-// the response is sent, so a registration is visible in the very next DNS answer.
+// It owns its listeners and connections; it reads the Registry directly (same thread)
+// and submits every accepted write to the Store, answering once the store calls back
+// (at once for the memory store, after the group commit for a data dir). The store has
+// applied and published the change by then, so a registration is visible in the very
+// next DNS answer.
 // Blocking queries wait on the registry's change events (it registers itself as a
 // RegistryObserver) and on one timer shared by all; thousands of waiters cost a map entry
 // each. Everything runs on the loop's thread; the registry must outlive the server.
@@ -20,6 +22,7 @@
 
 #include "dnsd/config/config.h"
 #include "registry/registry.h"
+#include "registry/store.h"
 
 namespace dnsd::http {
 
@@ -35,7 +38,8 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options);
+  HttpServer(uv_loop_t* loop, const registry::Registry& registry, registry::Store& store,
+             HttpServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

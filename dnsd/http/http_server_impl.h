@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -38,9 +40,18 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     Impl* impl;
     BlockingQueries::Id id;
   };
+  struct WriteToken {  // likewise for a write waiting for its store
+    Impl* impl;
+    uint64_t id;
+  };
+  struct Awaiting {  // who gets the answer of a write once its store calls back
+    internal::Http1Conn* conn;
+    h2o_req_t* req;
+  };
 
-  Impl(uv_loop_t* loop, registry::Registry& registry, HttpServerOptions options)
-      : loop_(loop), registry_(registry), options_(std::move(options)) {
+  Impl(uv_loop_t* loop, const registry::Registry& registry, registry::Store& store,
+       HttpServerOptions options)
+      : loop_(loop), registry_(registry), store_(store), options_(std::move(options)) {
     router_.clock = &clock_;
     router_.tokens = options_.tokens;
     router_.max_body = options_.max_body;
@@ -67,7 +78,8 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   RouterOptions router_;
 
   // internal::Http1Host: the fast path's connections.
-  HttpResponse Serve(const HttpRequest& request) override;
+  std::optional<HttpResponse> Serve(const HttpRequest& request,
+                                    internal::Http1Conn& conn) override;
   void HandOver(internal::Http1Conn& conn, std::string_view unread) override;
   void OnClosed(internal::Http1Conn& conn) override;
   bool ShuttingDown() const override { return state_ != State::kListening; }
@@ -79,6 +91,9 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   void HandleRequest(h2o_req_t* req);
   void Respond(h2o_req_t* req, const HttpResponse& response);
   void Park(h2o_req_t* req, const BlockingQuery& query);
+  std::optional<HttpResponse> Submit(HttpResponse accepted, uint64_t id);
+  void SubmitFor(h2o_req_t* req, HttpResponse accepted);
+  void Deliver(uint64_t id, HttpResponse response);
   void AnswerWaiters(std::vector<BlockingQueries::Waiter> waiters);
   void ArmWaiterTimer();
   void ScheduleTimer(uint64_t ms) { uv_timer_start(&timer_, &Impl::OnTimerCb, ms, 0); }
@@ -90,11 +105,13 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   static void OnIdleTimerClosedCb(uv_handle_t* handle);
   static void OnListenerClosedCb(uv_handle_t* handle);
   static void OnParkedDisposedCb(void* token);
+  static void OnWriteDisposedCb(void* token);
   static void OnTimerCb(uv_timer_t* timer);
   static void OnTimerClosedCb(uv_handle_t* handle);
 
   uv_loop_t* loop_;
-  registry::Registry& registry_;
+  const registry::Registry& registry_;
+  registry::Store& store_;
   HttpServerOptions options_;
   registry::SteadyClock clock_;  // same time base as the registry's SteadyClock
   metrics::HttpMetrics http_metrics_;
@@ -111,6 +128,10 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   std::vector<Listener*> listeners_;
   size_t closing_handles_ = 0;  // listeners and the idle timer
   std::unordered_set<internal::Http1Conn*> connections_;
+  std::unordered_map<uint64_t, Awaiting> awaiting_;  // writes submitted, not yet answered
+  uint64_t last_write_id_ = 0;
+  uint64_t serving_ = 0;  // the write being submitted: a synchronous answer lands here
+  std::optional<HttpResponse> sync_answer_;
 };
 
 }  // namespace dnsd::http

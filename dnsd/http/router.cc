@@ -192,7 +192,7 @@ std::optional<HttpResponse> CheckLabels(const Match& m, uint64_t index) {
   return std::nullopt;
 }
 
-HttpResponse Dispatch(const Match& m, const HttpRequest& request, registry::Registry& registry,
+HttpResponse Dispatch(const Match& m, const HttpRequest& request, const registry::Registry& registry,
                       const RouterOptions& options) {
   switch (m.endpoint) {
     case Endpoint::kInstance:
@@ -218,7 +218,7 @@ HttpResponse Dispatch(const Match& m, const HttpRequest& request, registry::Regi
   return ErrorResponse(404, "not found", "", registry.index());
 }
 
-HttpResponse Checked(const Match& m, const HttpRequest& request, registry::Registry& registry,
+HttpResponse Checked(const Match& m, const HttpRequest& request, const registry::Registry& registry,
                      const RouterOptions& options) {
   // Errors on /v1/services/{svc} carry the service's index like its answers do.
   uint64_t index = m.endpoint == Endpoint::kService && registry::IsDnsLabel(m.svc)
@@ -249,7 +249,7 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, registry::Regis
 
 }  // namespace
 
-HttpResponse Route(const HttpRequest& request, registry::Registry& registry,
+HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options) {
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)

@@ -2,11 +2,12 @@
 // response. No sockets, no libuv: the h2o binding (http_server.cc) only moves bytes, and
 // tests call Route directly with a fake clock.
 //
-// Route runs on the registry's thread. After every successful mutation it calls
-// registry.Publish() before returning, so the change is in the next DNS answer. A request
-// that fails validation never changes the registry. A blocking query that must wait is
-// returned as a BlockingQuery instruction; the caller parks it and later answers it with
-// AnswerServiceQuery().
+// Route runs on the registry's thread and only reads the registry. A write it accepts is
+// returned as a PendingWrite instruction holding one registry command: the caller submits
+// it to the store (registry/store.h), which applies and publishes it, and answers with
+// AnswerWrite() once the store calls back. A request that fails validation never becomes
+// a command. A blocking query that must wait is returned as a BlockingQuery instruction;
+// the caller parks it and later answers it with AnswerServiceQuery().
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "dnsd/metrics/metrics.h"
 #include "registry/clock.h"
 #include "registry/instance.h"
+#include "registry/command.h"
 #include "registry/registry.h"
 
 namespace dnsd::http {
@@ -42,6 +44,17 @@ struct BlockingQuery {
   registry::TimePoint deadline;
 };
 
+// A write accepted by the router, to be submitted to the store. service and id are
+// lower-case (the answer's body); status is the SetStatus target.
+struct PendingWrite {
+  enum class Kind : uint8_t { kRegister, kHeartbeat, kSetStatus, kDeregister };
+  Kind kind = Kind::kHeartbeat;
+  std::string service;
+  std::string id;
+  registry::Health status = registry::Health::kPassing;
+  registry::Command command;
+};
+
 inline constexpr std::string_view kJsonContentType = "application/json";
 
 // content_type and route point to string literals (static storage), never to a buffer.
@@ -53,6 +66,7 @@ struct HttpResponse {
   std::string_view route;  // route template for metrics, e.g. "/v1/services/{svc}"
   std::vector<std::pair<std::string, std::string>> headers;  // Allow, WWW-Authenticate
   std::optional<BlockingQuery> block;  // set: park the request, do not answer yet
+  std::optional<PendingWrite> write;   // set: submit to the store, answer with AnswerWrite
 };
 
 struct RouterOptions {
@@ -71,8 +85,12 @@ struct RouterOptions {
   std::function<void(std::string&)> render_metrics;    // appends more families
 };
 
-HttpResponse Route(const HttpRequest& request, registry::Registry& registry,
+HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options);
+
+// The answer to a write once its store has called back with `result`.
+HttpResponse AnswerWrite(const PendingWrite& write, const registry::Result<uint64_t>& result,
+                         const registry::Registry& registry);
 
 // The current state of a service for a parked (woken or timed-out) blocking query.
 HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Registry& registry,

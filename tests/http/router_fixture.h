@@ -7,6 +7,7 @@
 
 #include "dnsd/http/router.h"
 #include "registry/registry.h"
+#include "registry/store.h"
 #include "tests/support/fake_clock.h"
 
 namespace dnsd::http::testing {
@@ -32,7 +33,16 @@ struct RouterFixture {
     r.body = body;
     r.authorization = std::move(authorization);
     r.peer = peer;
-    return Route(r, registry, options);
+    HttpResponse response = Route(r, registry, options);
+    if (!response.write) return response;
+    // A write goes through the memory store, as the server's does; it answers at once.
+    PendingWrite write = std::move(*response.write);
+    std::optional<registry::Result<uint64_t>> result;
+    store.Submit(std::move(write.command), [&](registry::Result<uint64_t> r) { result = r; });
+    if (!result) throw std::runtime_error("the memory store did not answer at once");
+    HttpResponse answer = AnswerWrite(write, *result, registry);
+    answer.route = response.route;
+    return answer;
   }
   HttpResponse Put(const std::string& target, const std::string& body = "") {
     return Call("PUT", target, body);
@@ -55,6 +65,7 @@ struct RouterFixture {
 
   dnsd::testing::FakeClock clock;
   registry::Registry registry;
+  registry::MemoryStore store{registry};
   RouterOptions options;
   std::optional<registry::IpAddress> peer = registry::IpAddress::Parse("192.0.2.7");
 };

@@ -1,0 +1,50 @@
+// The one vocabulary of registry writes. Every front end (the native API, and later the
+// Consul and Eureka APIs and the agent) translates its requests into these commands and
+// hands them to a Store (registry/store.h); none of them calls a mutating Registry method.
+// Commands are plain values: they can be queued, logged or sent to another replica.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "registry/instance.h"
+#include "registry/result.h"
+
+namespace registry {
+
+class Registry;
+
+// Register or replace an instance (SPEC §3). The address must be filled in.
+struct RegisterCommand {
+  InstanceSpec spec;
+};
+
+// Renew a lease; status passing or warning (nullopt = passing).
+struct HeartbeatCommand {
+  std::string service;
+  std::string id;
+  std::optional<Health> status;
+  std::optional<std::string> note;
+};
+
+// Set a health explicitly, maintenance included.
+struct SetStatusCommand {
+  std::string service;
+  std::string id;
+  Health status = Health::kPassing;
+  std::optional<std::string> note;
+};
+
+struct DeregisterCommand {
+  std::string service;
+  std::string id;
+};
+
+using Command = std::variant<RegisterCommand, HeartbeatCommand, SetStatusCommand, DeregisterCommand>;
+
+// Applies cmd to the registry (validating it first) and returns the registry index
+// after it, or why it was refused. Registry thread only. Does not publish.
+Result<uint64_t> Apply(Registry& registry, Command cmd);
+
+}  // namespace registry

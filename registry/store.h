@@ -1,0 +1,54 @@
+// Store: the seam between accepted commands and the registry's state (docs/DESIGN.md,
+// "The write path"). A front end submits a Command; the store applies it to the registry
+// when it is committed and calls `done` once the change is durable by the store's own
+// measure. MemoryStore (here) commits at once, so `done` runs before Submit returns; the
+// data dir store (dnsd/store) calls it after its group commit; a shared store (etcd)
+// would apply only what it committed. Reads never go through a store: front ends read
+// the Registry's const interface.
+//
+// Threading: Submit and `done` run on the registry's thread. `done` runs exactly once;
+// a store that shuts down with writes in flight completes them with an error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "registry/command.h"
+#include "registry/result.h"
+
+namespace registry {
+
+class Registry;
+
+// What /v1/status shows about the store.
+struct StoreStatus {
+  bool persistent = false;  // false: memory only ("storage": null)
+  std::string data_dir;
+  uint64_t bytes = 0;
+  double last_sync_ms = 0;
+};
+
+class Store {
+ public:
+  using Done = std::function<void(Result<uint64_t>)>;
+  virtual ~Store() = default;
+
+  // Applies cmd once committed; done receives the registry index after it, or the
+  // registry's (or the store's) refusal. A refused command changes nothing.
+  virtual void Submit(Command cmd, Done done) = 0;
+  virtual StoreStatus Status() const = 0;
+};
+
+// The registry in memory only: a command is committed when the registry applied it.
+class MemoryStore final : public Store {
+ public:
+  explicit MemoryStore(Registry& registry) : registry_(registry) {}
+  void Submit(Command cmd, Done done) override;
+  StoreStatus Status() const override { return {}; }
+
+ private:
+  Registry& registry_;
+};
+
+}  // namespace registry
