@@ -31,6 +31,10 @@ std::string_view KindName(registry::RegistryEvent::Kind kind) {
       return "self-preservation left";
     case K::kLapseCancelled:
       return "held-back lapse cancelled";
+    case K::kNoteChanged:
+      return "note changed";
+    case K::kRestored:
+      return "restored";
   }
   return "event";
 }

@@ -85,6 +85,19 @@ dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
 
 std::runtime_error StartupError(const std::string& what) { return std::runtime_error(what); }
 
+void RenderStorage(const registry::StoreStatus& s, std::string& out) {
+  if (!s.persistent) return;
+  out += "# HELP dnsd_storage_syncs_total Group commits written and synced to the data dir.\n"
+         "# TYPE dnsd_storage_syncs_total counter\n"
+         "dnsd_storage_syncs_total " + std::to_string(s.syncs_total) + "\n"
+         "# HELP dnsd_storage_sync_seconds_total Time spent writing and syncing group commits.\n"
+         "# TYPE dnsd_storage_sync_seconds_total counter\n"
+         "dnsd_storage_sync_seconds_total " + std::to_string(s.sync_seconds_total) + "\n"
+         "# HELP dnsd_storage_bytes Bytes the data dir's files take on disk.\n"
+         "# TYPE dnsd_storage_bytes gauge\n"
+         "dnsd_storage_bytes " + std::to_string(s.bytes) + "\n";
+}
+
 }  // namespace
 
 std::vector<std::string> CheckResources(const config::Config& config) {
@@ -102,6 +115,8 @@ Server::Server(config::Config config) : config_(std::move(config)) {
 }
 
 Server::~Server() {
+  if (loader_.joinable()) loader_.join();
+  load_done_.Reset();
   CloseControlHandles();
   if (dns_) dns_->Stop();
   http_.reset();  // before the registry it observes
@@ -127,13 +142,7 @@ int Server::Run() {
   zones_ = std::make_unique<registry::Published<zones::ZoneSet>>(loaded.zones);
   registry_ = std::make_unique<registry::Registry>(clock_, config_.registry);
   registry_->AddObserver(&event_logger_);
-  store_ = std::make_unique<registry::MemoryStore>(*registry_);
-  if (!config_.storage.data_dir.empty()) {
-    // Persistence is specified (SPEC §6 storage.data_dir) but not built yet: say so
-    // loudly rather than let an operator believe the registry survives a restart.
-    spdlog::warn("storage.data_dir {} is not supported yet: the registry is memory only",
-                 config_.storage.data_dir);
-  }
+  OpenStore();
 
   StartDns();
   std::vector<std::string> http_listeners = StartHttp();
@@ -145,10 +154,63 @@ int Server::Run() {
   http_->SetDnsListeners(dns_listeners_);
   http_->SetReady(true);
   spdlog::info("dnsd {} {}", DNSD_VERSION, line);
+  StartLoading();
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   spdlog::info("stopped");
-  return 0;
+  return exit_code_;
+}
+
+// The data dir is created, locked and opened before anything listens, so that a second
+// dnsd or an unusable directory stops the startup at once (exit 1).
+void Server::OpenStore() {
+  if (config_.storage.data_dir.empty()) {
+    store_ = std::make_unique<registry::MemoryStore>(*registry_);
+    return;
+  }
+  auto store = std::make_unique<store::DataDirStore>(
+      *registry_, store::DataDirOptions{config_.storage.data_dir, config_.storage.fsync});
+  data_dir_ = store.get();
+  store_ = std::move(store);
+  registry_->BeginRestore();  // service names SERVFAIL, /readyz 503 until OnLoaded
+}
+
+// Reading and checking every record runs on a thread of its own while the loop serves
+// /healthz, /readyz (503) and DNS (SERVFAIL for service names); the records are applied
+// on the loop when it is done.
+void Server::StartLoading() {
+  if (!data_dir_) return;
+  int rc = load_done_.Init([&](uv_async_t* h) {
+    return uv_async_init(&loop_, h, [](uv_async_t* a) {
+      if (auto* self = static_cast<Server*>(a->data)) self->OnLoaded();
+    });
+  });
+  if (rc != 0) throw StartupError(std::string("libuv: ") + uv_strerror(rc));
+  load_done_.get()->data = this;
+  spdlog::info("data dir {}: loading", config_.storage.data_dir);
+  loader_ = std::thread([this] {
+    loaded_ = data_dir_->ReadAll();
+    uv_async_send(load_done_.get());
+  });
+}
+
+void Server::OnLoaded() {
+  if (loader_.joinable()) loader_.join();
+  load_done_.Reset();
+  if (stopping_) return;
+  if (!loaded_.warning.empty()) spdlog::warn("data dir: {}", loaded_.warning);
+  std::string error = loaded_.error;
+  size_t count = loaded_.instances.size();
+  if (error.empty() && data_dir_->Restore(std::move(loaded_), error)) {
+    spdlog::info("data dir {}: {} instance(s) restored, index {}", config_.storage.data_dir, count,
+                 registry_->index());
+    ArmTickTimer();
+    return;
+  }
+  // Never serve an empty registry over data that cannot be read.
+  spdlog::critical("startup failed: {}", error);
+  exit_code_ = 1;
+  BeginShutdown("damaged data dir");
 }
 
 void Server::StartDns() {
@@ -186,6 +248,7 @@ std::vector<std::string> Server::StartHttp() {
     if (!dns_) return;
     std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();
     metrics::RenderDns(workers, out);
+    RenderStorage(store_->Status(), out);
   };
   http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
@@ -230,6 +293,7 @@ void Server::InstallHandles() {
 void Server::OnLoopIteration() {
   if (stopping_ || !registry_) return;
   registry_->Publish();
+  if (data_dir_) data_dir_->Flush();
   ArmTickTimer();
 }
 
@@ -259,6 +323,7 @@ void Server::ArmTickTimer() {
         self->registry_->Tick();
         // Publish now: the check phase of this iteration may only come after a long poll.
         self->registry_->Publish();
+        if (self->data_dir_) self->data_dir_->Flush();
         self->ArmTickTimer();
       },
       ms, 0);
@@ -281,6 +346,7 @@ void Server::BeginShutdown(const char* why) {
   if (stopping_) return;
   stopping_ = true;
   spdlog::info("{}: shutting down", why);
+  if (data_dir_) data_dir_->Flush();  // answers the writes still waiting for their sync
   if (http_) http_->SetReady(false);
   if (dns_) dns_->Stop();  // joins the workers: no new DNS answers from here on
   int rc = shutdown_guard_.Init([&](uv_timer_t* h) { return uv_timer_init(&loop_, h); });

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"
 #include "dnsd/net/uv_handle.h"
+#include "dnsd/store/data_dir_store.h"
 #include "registry/clock.h"
 #include "registry/published.h"
 #include "registry/registry.h"
@@ -48,7 +50,10 @@ class Server {
   void StartDns();
   std::vector<std::string> StartHttp();
   void InstallHandles();
-  void OnLoopIteration();  // publish registry changes, re-arm the lease timer
+  void OpenStore();
+  void StartLoading();
+  void OnLoaded();
+  void OnLoopIteration();  // publish registry changes, flush the store, re-arm the lease timer
   void ArmTickTimer();
   void ReloadZones();
   void BeginShutdown(const char* why);
@@ -60,6 +65,11 @@ class Server {
   registry::SteadyClock clock_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::Store> store_;  // every write goes through it
+  store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
+  std::thread loader_;                        // reads the data dir while the loop serves
+  store::Loaded loaded_;                      // the loader's result, read after join
+  net::UvHandle<uv_async_t> load_done_;
+  int exit_code_ = 0;
   RegistryEventLogger event_logger_;
   std::unique_ptr<registry::Published<zones::ZoneSet>> zones_;
   std::unique_ptr<net::DnsServer> dns_;

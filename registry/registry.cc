@@ -234,6 +234,7 @@ Result<uint64_t> Registry::Impl::Heartbeat(InstanceRec& rec, std::optional<Healt
   if (health_changed || note_changed || was_held) Touch(rec);
   if (was_held) Emit(RegistryEvent::Kind::kLapseCancelled, rec);
   if (health_changed) Emit(RegistryEvent::Kind::kHealthChanged, rec);
+  if (note_changed && !health_changed) Emit(RegistryEvent::Kind::kNoteChanged, rec);
   Settle(now);
   return reg.index_;
 }
@@ -254,6 +255,7 @@ Result<uint64_t> Registry::Impl::SetStatus(InstanceRec& rec, Health status,
   if (health_changed || note_changed || unheld) Touch(rec);
   if (unheld) Emit(RegistryEvent::Kind::kLapseCancelled, rec);
   if (health_changed) Emit(RegistryEvent::Kind::kHealthChanged, rec);
+  if (note_changed && !health_changed) Emit(RegistryEvent::Kind::kNoteChanged, rec);
   Settle(now);
   return reg.index_;
 }
@@ -300,6 +302,53 @@ Result<uint64_t> Registry::Deregister(std::string_view service, std::string_view
   impl_->Remove(*rec, RemovalReason::kDeregistered);
   impl_->Settle(clock_.Now());
   return index_;
+}
+
+void Registry::BeginRestore() {
+  impl_->loaded = false;
+  impl_->Publish(/*force=*/true);
+}
+
+Status Registry::Restore(Instance instance) {
+  Impl& i = *impl_;
+  if (i.Lookup(instance.service, instance.id)) {
+    return Invalid("id", "instance " + instance.service + "/" + instance.id + " stored twice");
+  }
+  auto sit = i.services.find(instance.service);
+  if (Status s = i.CheckLimits(sit == i.services.end() ? nullptr : &sit->second); !s) return s;
+  const TimePoint now = clock_.Now();
+  ServiceRec& svc = i.services[instance.service];
+  svc.name = instance.service;
+  svc.index = std::max(svc.index, instance.index);
+  InstanceRec& rec = svc.instances[instance.id];
+  rec.service = &svc;
+  rec.slot = i.AllocSlot(&rec);
+  rec.inst = std::move(instance);
+  rec.inst.is_protected = false;
+  rec.inst.lease_deadline.reset();
+  if (rec.inst.ttl > Duration::zero()) rec.inst.lease_deadline = now + rec.inst.ttl;
+  const Health health = rec.inst.health;
+  rec.inst.health = Health::kPassing;
+  i.SetHealth(rec, health, now);  // a critical instance's removal counts from now
+  ++i.instances;
+  i.Count(rec, true);
+  i.ArmLease(rec);
+  i.dirty.insert(svc.name);
+  i.Emit(RegistryEvent::Kind::kRestored, rec);
+  return Ok{};
+}
+
+void Registry::FinishRestore(uint64_t stored_index) {
+  uint64_t top = std::max(index_, stored_index);
+  for (const auto& [name, svc] : impl_->services) top = std::max(top, svc.index);
+  index_ = top + 1;  // the restart itself is a change: every lease was renewed
+  for (auto& [name, svc] : impl_->services) {
+    svc.index = index_;
+    impl_->dirty.insert(name);
+  }
+  impl_->loaded = true;
+  impl_->Publish(/*force=*/true);
+  impl_->Settle(clock_.Now());
 }
 
 void Registry::Tick() { impl_->Tick(clock_.Now()); }

@@ -95,6 +95,8 @@ struct RegistryEvent {
     kSelfPreservationEntered,
     kSelfPreservationLeft,
     kLapseCancelled,  // a held-back instance was renewed or put in maintenance
+    kNoteChanged,     // heartbeat/status changed only the note
+    kRestored,        // loaded from a store at startup (Restore)
   };
   Kind kind;
   std::string_view service;  // empty for self-preservation events
@@ -142,6 +144,18 @@ class Registry {
   Result<uint64_t> SetStatus(std::string_view service, std::string_view id, Health status,
                              std::optional<std::string> note = std::nullopt);
   Result<uint64_t> Deregister(std::string_view service, std::string_view id);
+
+  // Startup from a store (SPEC §7). BeginRestore publishes a view that is not loaded
+  // (service names answer SERVFAIL, /readyz 503). Restore inserts one instance as it was
+  // stored: data, health, note; a leased passing/warning instance gets a whole new lease
+  // from now, a critical one its deregister_after from now, maintenance stays. It does not
+  // validate beyond what the store checked, nor bump the index. FinishRestore sets the
+  // index past both stored_index and every restored instance's index, gives every service
+  // that index (so no blocking-query client sees an index go back), and publishes a
+  // loaded view.
+  void BeginRestore();
+  Status Restore(Instance instance);
+  void FinishRestore(uint64_t stored_index);
 
   // Applies due lapses, held-back lapses the rule now allows, and removals.
   void Tick();

@@ -113,7 +113,7 @@ struct Registry::Impl {
   std::optional<TimePoint> NextDeadline() const;
 
   // registry_publish.cc
-  void Publish();
+  void Publish(bool force = false);  // force: even when nothing changed (loaded flips)
   ServiceSnapshot BuildSnapshot(const ServiceRec& svc) const;
   std::shared_ptr<const RegistryView> InitialView();  // the empty view, generation 0
 
@@ -133,6 +133,7 @@ struct Registry::Impl {
   std::deque<TimePoint> applied;  // times of lapses applied within the window
   uint64_t leased_active = 0;     // L: instances with a lease, not in maintenance
   bool sp_active = false;
+  bool loaded = true;  // false between BeginRestore and FinishRestore
 
   uint64_t instances = 0;
   std::array<uint64_t, 4> by_health{};

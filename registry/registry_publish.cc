@@ -364,8 +364,8 @@ ServiceSnapshot Registry::Impl::BuildSnapshot(const ServiceRec& svc) const {
   return snap;
 }
 
-void Registry::Impl::Publish() {
-  if (dirty.empty()) return;
+void Registry::Impl::Publish(bool force) {
+  if (dirty.empty() && !force) return;
   // Swapped out rather than cleared: clear() would zero all the buckets a bulk load grew.
   StringSet changed;
   changed.swap(dirty);
@@ -377,7 +377,7 @@ void Registry::Impl::Publish() {
       writer.Put(BuildSnapshot(it->second));
     }
   }
-  current = writer.Publish(current->loaded(), reg.index_);
+  current = writer.Publish(loaded, reg.index_);
   reg.view_->Publish(current);
   writer.Reclaim();  // the previous view is gone now unless a reader still holds it
 }

@@ -14,6 +14,7 @@ enum class ErrorCode {
   kNotFound,  // unknown service or instance (404)
   kConflict,  // body disagrees with path (409)
   kLimit,     // a configured limit would be exceeded (429)
+  kUnavailable,  // the store cannot take writes now: loading, or its backend is down (503)
 };
 
 struct Error {

@@ -27,6 +27,8 @@ struct StoreStatus {
   std::string data_dir;
   uint64_t bytes = 0;
   double last_sync_ms = 0;
+  uint64_t syncs_total = 0;
+  double sync_seconds_total = 0;
 };
 
 class Store {

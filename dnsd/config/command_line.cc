@@ -35,7 +35,7 @@ const FlagSpec kFlags[] = {
      "upstream resolver or \"system\"; repeat for more"},
     {"--ttl", "dns.ttl", "SECONDS", "answer TTL"},
     {"--workers", "dns.workers", "N", "DNS worker threads (0 = one per core)"},
-    {"--data-dir", "storage.data_dir", "DIR", "registry storage directory (not supported yet: memory only)"},
+    {"--data-dir", "storage.data_dir", "DIR", "directory the registry is persisted in"},
     {"--log-level", "log.level", "LEVEL", "debug|info|warn|error"},
 };
 

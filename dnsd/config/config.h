@@ -50,7 +50,8 @@ struct ZonesConfig {
 };
 
 struct StorageConfig {
-  std::string data_dir;
+  std::string data_dir;  // empty: memory only
+  bool fsync = true;
 };
 
 struct LogConfig {

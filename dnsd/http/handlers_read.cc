@@ -141,7 +141,16 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
         {"active", stats.self_preservation_active},
         {"held_back", stats.held_back}}},
       {"listeners", {{"dns", options.dns_listeners}, {"http", options.http_listeners}}},
+      {"storage", nullptr},
   };
+  if (options.store) {
+    registry::StoreStatus store = options.store->Status();
+    if (store.persistent) {
+      body["storage"] = {{"data_dir", store.data_dir},
+                         {"bytes", store.bytes},
+                         {"last_sync_ms", store.last_sync_ms}};
+    }
+  }
   return JsonResponse(200, body, registry.index());
 }
 

@@ -59,6 +59,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     router_.version = options_.version;
     router_.started = clock_.Now();
     router_.http_metrics = &http_metrics_;
+    router_.store = &store_;
     router_.render_metrics = options_.render_metrics;
     registry_.AddObserver(this);
   }

@@ -13,6 +13,8 @@ int HttpStatusOf(registry::ErrorCode code) {
       return 409;
     case registry::ErrorCode::kLimit:
       return 429;
+    case registry::ErrorCode::kUnavailable:
+      return 503;
   }
   return 500;
 }

@@ -23,6 +23,7 @@
 #include "registry/instance.h"
 #include "registry/command.h"
 #include "registry/registry.h"
+#include "registry/store.h"
 
 namespace dnsd::http {
 
@@ -82,6 +83,7 @@ struct RouterOptions {
   registry::Duration default_wait = std::chrono::minutes(5);
   registry::Duration max_wait = std::chrono::minutes(10);
   const metrics::HttpMetrics* http_metrics = nullptr;  // rendered into /metrics when set
+  const registry::Store* store = nullptr;              // /v1/status "storage" when set
   std::function<void(std::string&)> render_metrics;    // appends more families
 };
 
