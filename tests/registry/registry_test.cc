@@ -346,3 +346,41 @@ TEST_CASE("observers hear every change synchronously, in order", "[registry]") {
   REQUIRE(reg.Register(Spec("web", "web-3")).ok());
   CHECK(log.entries.size() == n);
 }
+
+TEST_CASE("Restore brings instances back with fresh leases and an index that never goes back",
+          "[registry][restore]") {
+  dnsd::testing::FakeClock clock;
+  Registry reg(clock, RegistryConfig{});
+  reg.BeginRestore();
+  CHECK_FALSE(reg.view().Load()->loaded());
+  Instance leased;
+  leased.service = "api";
+  leased.id = "a1";
+  leased.address = *IpAddress::Parse("10.0.0.1");
+  leased.port = 80;
+  leased.ttl = std::chrono::seconds(10);
+  leased.deregister_after = std::chrono::seconds(60);
+  leased.health = Health::kWarning;
+  leased.index = 40;
+  Instance critical = leased;
+  critical.id = "a2";
+  critical.health = Health::kCritical;
+  critical.index = 41;
+  REQUIRE(reg.Restore(leased).ok());
+  REQUIRE(reg.Restore(critical).ok());
+  CHECK_FALSE(reg.Restore(critical).ok());  // stored twice
+  reg.FinishRestore(45);
+  CHECK(reg.view().Load()->loaded());
+  CHECK(reg.index() == 46);
+  CHECK(reg.ServiceIndex("api") == 46);
+  REQUIRE(reg.Find("api", "a1") != nullptr);
+  CHECK(reg.Find("api", "a1")->health == Health::kWarning);
+  CHECK(*reg.Find("api", "a1")->lease_deadline == clock.Now() + std::chrono::seconds(10));
+
+  clock.Advance(std::chrono::seconds(11));  // nobody heartbeats a1: it lapses
+  reg.Tick();
+  CHECK(reg.Find("api", "a1")->health == Health::kCritical);
+  clock.Advance(std::chrono::seconds(50));  // a2's deregister_after counts from the restore
+  reg.Tick();
+  CHECK(reg.Find("api", "a2") == nullptr);
+}
