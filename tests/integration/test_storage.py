@@ -83,6 +83,21 @@ class DataDir(unittest.TestCase):
         self.assertIn("10.0.0.1", d.dig("api.service.discovery", "A").rdata())
         d.stop_ok(self)
 
+    def test_syncs_are_counted_and_documented(self):
+        d = self.start()
+        d.register("api", "a1", address="10.0.0.1", port=80)
+        text = d.metrics()
+        self.assertGreaterEqual(harness.metric_value(text, "dnsd_storage_syncs_total"), 1)
+        self.assertGreater(harness.metric_value(text, "dnsd_storage_bytes"), 0)
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "METRICS.md")
+        with open(docs) as f:
+            documented = f.read()
+        families = [l.split()[2] for l in text.splitlines() if l.startswith("# TYPE dnsd_storage")]
+        self.assertEqual(len(families), 3)
+        self.assertEqual([f for f in families if "`%s`" % f not in documented], [])
+        d.stop_ok(self)
+
     def test_kill_9_in_a_burst_loses_no_answered_registration(self):
         d = self.start()
         host, port = d.http[0]
