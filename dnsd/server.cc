@@ -291,9 +291,11 @@ void Server::InstallHandles() {
 }
 
 void Server::OnLoopIteration() {
-  if (stopping_ || !registry_) return;
+  if (!registry_) return;
   registry_->Publish();
+  // Also while stopping: writes that arrive on connections being drained are answered.
   if (data_dir_) data_dir_->Flush();
+  if (stopping_) return;
   ArmTickTimer();
 }
 

@@ -6,8 +6,9 @@
 // would apply only what it committed. Reads never go through a store: front ends read
 // the Registry's const interface.
 //
-// Threading: Submit and `done` run on the registry's thread. `done` runs exactly once;
-// a store that shuts down with writes in flight completes them with an error.
+// Threading: Submit and `done` run on the registry's thread. `done` runs at most once,
+// exactly once while the store lives; a store destroyed with writes in flight drops them
+// unanswered (their front end must have stopped first).
 #pragma once
 
 #include <cstdint>
