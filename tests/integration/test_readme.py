@@ -252,7 +252,7 @@ def listening_line(dns, http):
 
 
 def readme_defaults():
-    """(dns, http) as the Set up block's run command promises them."""
+    """(run command, dns, http): the Set up block's run command and the defaults it names."""
     (cmd, comment), = [c for c in commands(block(README, "Set up (fresh Debian 12, as root "
                                                  "or with sudo)")) if "run-dnsd" in c[0]]
     m = re.search(r"DNS (\S+), HTTP ([^\s)]+)", comment or "")
