@@ -34,31 +34,47 @@ DomainName ServiceForm(const registry::RegistryView& view, std::string_view svc,
   return Make(DomainNameKind::kService, service, nullptr, filter);
 }
 
-// <svc>.service.D, _<svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D.
-// r[0] is the label next to "service", r[1] the one left of it.
+// The filter of the second label of _<svc>._<label>.service.D (RFC 2782): _tcp and _udp
+// select by protocol, any other label is a tag.
+InstanceFilter Rfc2782Filter(std::string_view label) {
+  InstanceFilter filter;
+  if (label == "tcp" || label == "udp") {
+    filter.kind = InstanceFilter::Kind::kProto;
+    filter.proto = label == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
+  } else {
+    filter.kind = InstanceFilter::Kind::kTag;
+    filter.tag = label;
+  }
+  return filter;
+}
+
+// _<label>.service.D is the parent of _<svc>._<label>.service.D for every service: an
+// empty non-terminal exactly when one of those exists, i.e. when some instance of any
+// service (any health) matches the label (RFC 8020: an NXDOMAIN here would deny all of
+// them to a resolver that minimises query names).
+DomainName Rfc2782Parent(const registry::RegistryView& view, std::string_view label) {
+  const InstanceFilter filter = Rfc2782Filter(label);
+  const bool below = filter.kind == InstanceFilter::Kind::kProto
+                         ? view.AnyInstanceWithProto(filter.proto)
+                         : view.AnyInstanceWithTag(filter.tag);
+  return below ? Make(DomainNameKind::kEmptyNonTerminal) : DomainName{};
+}
+
+// <svc>.service.D, <tag>.<svc>.service.D, _<svc>._<label>.service.D and its parent
+// _<label>.service.D. r[0] is the label next to "service", r[1] the one left of it.
 DomainName ClassifyService(const registry::RegistryView& view, const std::string_view* r,
                            size_t n) {
   if (n == 1) {
-    if (!StartsWithUnderscore(r[0])) return ServiceForm(view, r[0], {});
-    // _<svc>.service.D: the parent of _<svc>._<proto>, an empty non-terminal.
-    if (view.Find(r[0].substr(1)) == nullptr) return {};
-    return Make(DomainNameKind::kEmptyNonTerminal);
+    if (StartsWithUnderscore(r[0])) return Rfc2782Parent(view, r[0].substr(1));
+    return ServiceForm(view, r[0], {});
   }
   if (n != 2) return {};
-  InstanceFilter filter;
   if (StartsWithUnderscore(r[0]) && StartsWithUnderscore(r[1])) {
-    // _<svc>._<proto>: r[0] is _<proto>, r[1] is _<svc>.
-    const std::string_view proto = r[0].substr(1);
-    if (proto == "tcp" || proto == "udp") {
-      filter.kind = InstanceFilter::Kind::kProto;
-      filter.proto = proto == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
-    } else {
-      filter.kind = InstanceFilter::Kind::kTag;
-      filter.tag = proto;
-    }
-    return ServiceForm(view, r[1].substr(1), filter);
+    // _<svc>._<label>: r[0] is _<label>, r[1] is _<svc>.
+    return ServiceForm(view, r[1].substr(1), Rfc2782Filter(r[0].substr(1)));
   }
   if (StartsWithUnderscore(r[0]) || StartsWithUnderscore(r[1])) return {};
+  InstanceFilter filter;
   filter.kind = InstanceFilter::Kind::kTag;
   filter.tag = r[1];
   return ServiceForm(view, r[0], filter);
@@ -69,8 +85,8 @@ DomainName ClassifyInstance(const registry::RegistryView& view, const std::strin
                             size_t n) {
   if (n == 0 || n > 2) return {};
   const registry::ServiceSnapshot* service = view.Find(r[0]);
-  if (service == nullptr) return {};
-  if (n == 1) return Make(DomainNameKind::kEmptyNonTerminal, service);
+  if (service == nullptr || service->instances.empty()) return {};
+  if (n == 1) return Make(DomainNameKind::kEmptyNonTerminal, service);  // <id>.<svc> exist
   const registry::Instance* instance = service->FindInstance(r[1]);
   if (instance == nullptr) return {};
   return Make(DomainNameKind::kInstance, service, instance);

@@ -16,7 +16,7 @@ enum class DomainNameKind : uint8_t {
   kNone,              // not one of the forms, or nothing registered matches: NXDOMAIN
   kApex,              // D
   kNameServer,        // ns.D
-  kEmptyNonTerminal,  // service.D, instance.D, <svc>.instance.D, _<svc>.service.D
+  kEmptyNonTerminal,  // service.D, instance.D, <svc>.instance.D, _<proto|tag>.service.D
   kService,           // <svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D
   kInstance,          // <id>.<svc>.instance.D
 };
@@ -29,7 +29,8 @@ struct DomainName {
 };
 
 // labels_above: how many labels of name lie left of D. A name exists when at least one
-// registered instance (any health) matches it.
+// registered instance (any health) matches it, or, for an empty non-terminal, when a name
+// below it exists (RFC 8020; docs/NAMING.md). service.D and instance.D always exist.
 DomainName ClassifyDomainName(const Name& name, size_t labels_above,
                               const registry::RegistryView& view);
 

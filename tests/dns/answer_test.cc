@@ -95,7 +95,11 @@ const NameCase kNameCases[] = {
      0,
      {"1 1 8080 web-1.web.instance.discovery."}},
     {"_web._nosuch.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
-    {"_web.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // empty non-terminal
+    {"_tcp.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // empty non-terminals
+    {"_udp.service.discovery.", LDNS_RR_TYPE_A, 0, {}},
+    {"_primary.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},
+    {"_old.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // tag of a critical instance
+    {"_web.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},  // no instance is tagged "web"
     {"_nosuch.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"x._web.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"a.primary.web.service.discovery.", LDNS_RR_TYPE_A, 3, {}},
