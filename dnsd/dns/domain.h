@@ -7,7 +7,7 @@
 
 #include "dnsd/dns/order.h"
 #include "dnsd/dns/response.h"
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 #include "registry/snapshot.h"
 
 namespace dnsd::dns {
@@ -31,11 +31,11 @@ struct DomainName {
 // labels_above: how many labels of name lie left of D. A name exists when at least one
 // registered instance (any health) matches it, or, for an empty non-terminal, when a name
 // below it exists (RFC 8020; docs/NAMING.md). service.D and instance.D always exist.
-DomainName ClassifyDomainName(const Name& name, size_t labels_above,
+DomainName ClassifyDomainName(const wire::Name& name, size_t labels_above,
                               const registry::RegistryView& view);
 
 // Answers one name at or below D (one step of a CNAME chain).
-StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_above,
+StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labels_above,
                           const Owner& owner);
 
 // The SOA of D for the authority section of a negative answer.

@@ -59,10 +59,10 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
       {"a.w1.web.instance.discovery.", DomainNameKind::kNone},
       {"a.b.c.d.e.discovery.", DomainNameKind::kNone},
   };
-  const dns::Name domain = *dns::Name::FromText("discovery.");
+  const wire::Name domain = *wire::Name::FromText("discovery.");
   for (const ClassifyCase& c : cases) {
     CAPTURE(c.name);
-    const dns::Name name = *dns::Name::FromText(c.name);
+    const wire::Name name = *wire::Name::FromText(c.name);
     size_t above = 0;
     REQUIRE(name.IsAtOrBelow(domain, &above));
     const dns::DomainName dn = dns::ClassifyDomainName(name, above, *view);
@@ -111,9 +111,9 @@ TEST_CASE("empty non-terminals exist exactly when a name below them exists", "[d
   const std::vector<std::string> services = {"web", "dns", "tcp", "nope"};
   const std::vector<std::string> ids = {"w1", "w2", "d1", "t1", "x"};
   const std::vector<std::string> labels = {"tcp", "udp", "blue", "red", "web", "dns", "nope"};
-  const dns::Name domain = *dns::Name::FromText("discovery.");
+  const wire::Name domain = *wire::Name::FromText("discovery.");
   auto classify = [&](const registry::RegistryView& view, const std::string& text) {
-    const dns::Name name = *dns::Name::FromText(text);
+    const wire::Name name = *wire::Name::FromText(text);
     size_t above = 0;
     REQUIRE(name.IsAtOrBelow(domain, &above));
     return dns::ClassifyDomainName(name, above, view).kind;
