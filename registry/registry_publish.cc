@@ -3,6 +3,7 @@
 // services changed since the last Publish to the writer.
 #include <algorithm>
 
+#include "registry/instance_census.h"
 #include "registry/registry_impl.h"
 #include "registry/view_store.h"
 
@@ -274,13 +275,21 @@ const Node* Remove(Store& s, const Node* node, unsigned shift, uint64_t hash, st
 
 using view_internal::Store;
 
-ViewWriter::ViewWriter() : store_(std::make_shared<Store>()) {}
+ViewWriter::ViewWriter()
+    : store_(std::make_shared<Store>()),
+      census_(std::make_unique<view_internal::InstanceCensus>()) {}
+
+ViewWriter::ViewWriter(NoCensus) : store_(std::make_shared<Store>()) {}
 
 ViewWriter::~ViewWriter() = default;
 
 void ViewWriter::Put(ServiceSnapshot snapshot, uint64_t hash) {
   using namespace view_internal;
   Store& s = *store_;
+  if (census_) {
+    const Entry* old = Lookup(s.root, hash, snapshot.name).first;
+    census_->Change(old ? &old->item->snapshot : nullptr, &snapshot);
+  }
   const Entry e{hash, s.NewItem(std::move(snapshot))};
   const Mid* mid = s.root ? s.root->slots[RootSlot(hash)] : nullptr;
   const Node* sub = mid ? mid->slots[MidSlot(hash)] : nullptr;
@@ -311,6 +320,11 @@ bool ViewWriter::Erase(std::string_view lower_name, uint64_t hash) {
   const Mid* mid = s.root ? s.root->slots[RootSlot(hash)] : nullptr;
   const Node* sub = mid ? mid->slots[MidSlot(hash)] : nullptr;
   if (!sub) return false;
+  if (census_) {
+    if (const Entry* old = Lookup(s.root, hash, lower_name).first) {
+      census_->Change(&old->item->snapshot, nullptr);
+    }
+  }
   bool removed = false;
   const Node* next = Remove(s, sub, kFirstShift, hash, lower_name, removed);
   if (!removed) return false;
@@ -340,14 +354,18 @@ std::shared_ptr<const RegistryView> ViewWriter::Publish(bool loaded, uint64_t in
   Store& s = *store_;
   s.Reclaim();
   const uint64_t generation = s.next_generation;
-  auto view = std::make_shared<const RegistryView>(RegistryView::Key{}, store_, s.root, s.size,
-                                                   loaded, index, generation);
+  auto view = std::make_shared<const RegistryView>(
+      RegistryView::Key{}, store_, s.root, s.size, loaded, index, generation,
+      census_ ? census_->PublishTags() : nullptr, census_ ? census_->protos() : 0);
   s.alive.insert(generation);
   ++s.next_generation;  // from here on, the trie's nodes are immutable
   return view;
 }
 
-void ViewWriter::Reclaim() { store_->Reclaim(); }
+void ViewWriter::Reclaim() {
+  store_->Reclaim();
+  if (census_) census_->Reclaim();
+}
 
 size_t ViewWriter::size() const { return store_->size; }
 

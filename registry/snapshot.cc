@@ -22,6 +22,7 @@ using view_internal::IndexOf;
 using view_internal::kBits;
 using view_internal::kFirstShift;
 using view_internal::kLastShift;
+using view_internal::Lookup;
 using view_internal::Mid;
 using view_internal::MidSlot;
 using view_internal::Node;
@@ -29,13 +30,16 @@ using view_internal::RootSlot;
 using view_internal::Top;
 
 RegistryView::RegistryView(Key, std::shared_ptr<view_internal::Store> store, const Top* root,
-                           size_t size, bool loaded, uint64_t index, uint64_t generation)
+                           size_t size, bool loaded, uint64_t index, uint64_t generation,
+                           std::shared_ptr<const RegistryView> tags, uint8_t protos)
     : store_(std::move(store)),
       root_(root),
       size_(size),
       loaded_(loaded),
       index_(index),
-      generation_(generation) {}
+      generation_(generation),
+      tags_(std::move(tags)),
+      protos_(protos) {}
 
 RegistryView::~RegistryView() {
   if (store_) store_->Released(generation_);
@@ -47,7 +51,10 @@ bool Matches(const Entry& e, uint64_t hash, std::string_view name) {
   return e.hash == hash && e.item->snapshot.name == name;
 }
 
-// The entry of (hash, name) and the number of nodes visited to decide.
+}  // namespace
+
+namespace view_internal {
+
 std::pair<const Entry*, int> Lookup(const Top* root, uint64_t hash, std::string_view name) {
   if (!root) return {nullptr, 0};
   const Mid* mid = root->slots[RootSlot(hash)];
@@ -74,6 +81,10 @@ std::pair<const Entry*, int> Lookup(const Top* root, uint64_t hash, std::string_
   }
   return {nullptr, depth};
 }
+
+}  // namespace view_internal
+
+namespace {
 
 // Calls f(node, shift) for every sparse node of the trie, parents first.
 template <typename F>

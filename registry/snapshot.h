@@ -47,6 +47,7 @@ template <typename Child>
 struct Dense;
 using Top = Dense<Dense<Node>>;
 class Store;
+class InstanceCensus;
 }  // namespace view_internal
 
 // An immutable map service name -> snapshot. Any thread may read it; it may be released
@@ -59,7 +60,8 @@ class RegistryView {
  public:
   RegistryView() = default;  // empty and loaded
   RegistryView(Key, std::shared_ptr<view_internal::Store> store, const view_internal::Top* root,
-               size_t size, bool loaded, uint64_t index, uint64_t generation);
+               size_t size, bool loaded, uint64_t index, uint64_t generation,
+               std::shared_ptr<const RegistryView> tags = nullptr, uint8_t protos = 0);
   ~RegistryView();  // tells the store that this generation is gone
   RegistryView(const RegistryView&) = delete;
   RegistryView& operator=(const RegistryView&) = delete;
@@ -75,6 +77,15 @@ class RegistryView {
   uint64_t index() const { return index_; }
   uint64_t generation() const { return generation_; }  // bumps on every publish
   size_t size() const { return size_; }                // number of services
+
+  // Whether some instance of some service (any health) has proto p, or carries the tag
+  // (lower-case). One lookup: the writer keeps count (registry/instance_census.h).
+  bool AnyInstanceWithProto(Proto p) const {
+    return (protos_ >> static_cast<unsigned>(p) & 1) != 0;
+  }
+  bool AnyInstanceWithTag(std::string_view lower_tag) const {
+    return tags_ != nullptr && tags_->Find(lower_tag) != nullptr;
+  }
 
   // Calls visit for every service, in hash order (not sorted by name).
   void ForEach(const std::function<void(const ServiceSnapshot&)>& visit) const;
@@ -94,6 +105,8 @@ class RegistryView {
   bool loaded_ = true;
   uint64_t index_ = 1;
   uint64_t generation_ = 0;
+  std::shared_ptr<const RegistryView> tags_;  // one empty snapshot per tag carried
+  uint8_t protos_ = 0;                        // bit Proto p: some instance has it
 };
 
 // Builds successive RegistryViews of a changing service map; each new view shares every
@@ -136,7 +149,12 @@ class ViewWriter {
   Counts counts() const;
 
  private:
+  friend class view_internal::InstanceCensus;
+  struct NoCensus {};
+  explicit ViewWriter(NoCensus);  // a census's own writer of tags
+
   std::shared_ptr<view_internal::Store> store_;
+  std::unique_ptr<view_internal::InstanceCensus> census_;  // nullptr in a census's writer
 };
 
 }  // namespace registry

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <new>
 #include <set>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "registry/snapshot.h"
@@ -79,6 +81,10 @@ struct Dense {
 };
 using Mid = Dense<Node>;  // slots hold subtries
 using Top = Dense<Mid>;   // the root
+
+// The entry of (hash, name) in the trie at root (nullptr when absent) and the number of
+// nodes visited to decide. In snapshot.cc; the writer uses it to find what it replaces.
+std::pair<const Entry*, int> Lookup(const Top* root, uint64_t hash, std::string_view name);
 
 // All objects of a trie are immutable once in a view; the writer changes in place only
 // those born in the generation it has not published yet.

@@ -7,32 +7,32 @@
 
 #include "dnsd/dns/domain.h"
 #include "dnsd/dns/response.h"
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::dns {
 namespace {
 
-constexpr uint16_t kFlagQr = 0x8000;
-constexpr uint16_t kFlagAa = 0x0400;
-constexpr uint16_t kFlagTc = 0x0200;
-constexpr uint16_t kFlagRa = 0x0080;
-constexpr uint16_t kEchoedFlags = 0x7800 | 0x0100 | 0x0010;  // opcode, RD, CD
+using wire::kFlagAa;
+using wire::kFlagQr;
+using wire::kFlagRa;
+using wire::kFlagTc;
 constexpr int kMaxChain = 8;
 
-size_t SizeLimit(Transport transport, const Edns& edns, const AnswerConfig& config,
+size_t SizeLimit(Transport transport, const wire::Edns& edns, const AnswerConfig& config,
                  size_t out_size) {
   size_t limit = kMaxMessage;
   if (transport == Transport::kUdp) {
-    const size_t ours = std::max<size_t>(config.max_udp_size, kMinUdpSize);
-    limit = edns.present ? std::min<size_t>(std::max<size_t>(edns.udp_size, kMinUdpSize), ours)
-                         : kMinUdpSize;
+    const size_t ours = std::max<size_t>(config.max_udp_size, wire::kMinUdpSize);
+    limit = edns.present
+                ? std::min<size_t>(std::max<size_t>(edns.udp_size, wire::kMinUdpSize), ours)
+                : wire::kMinUdpSize;
   }
   return std::min(limit, out_size);
 }
 
 // What the rest of the answer needs from the request.
 struct Request {
-  const Header& header;
+  const wire::Header& header;
   std::span<const uint8_t> query;
   const AnswerConfig& config;
   uint16_t BaseFlags() const {
@@ -53,8 +53,9 @@ AnswerResult Reply(Response& response, const Request& req, uint16_t extra_flags,
 }
 
 // An error answer without EDNS: FORMERR/NOTIMP before the OPT record was read.
-AnswerResult Bare(const Request& req, std::span<uint8_t> out, uint8_t rcode, const Question* q) {
-  Response response(out, std::min(out.size(), kMinUdpSize), OptSpec{});
+AnswerResult Bare(const Request& req, std::span<uint8_t> out, uint8_t rcode,
+                  const wire::Question* q) {
+  Response response(out, std::min(out.size(), wire::kMinUdpSize), OptSpec{});
   if (q != nullptr) {
     response.Begin(req.query.subspan(q->name_begin, q->end - q->name_begin), &q->name);
   } else {
@@ -66,27 +67,27 @@ AnswerResult Bare(const Request& req, std::span<uint8_t> out, uint8_t rcode, con
 AnswerResult AnswerChaos(QueryContext& ctx, const Request& req) {
   Response& r = ctx.response;
   const uint16_t qtype = ctx.question.qtype;
-  const std::optional<Name> version = Name::FromText("version.bind.");
-  const std::optional<Name> id = Name::FromText("id.server.");
+  const std::optional<wire::Name> version = wire::Name::FromText("version.bind.");
+  const std::optional<wire::Name> id = wire::Name::FromText("id.server.");
   const bool is_version = ctx.question.name == *version;
   if (!ctx.config.chaos || (!is_version && !(ctx.question.name == *id))) {
-    return Reply(r, req, 0, kRcodeRefused, qtype);
+    return Reply(r, req, 0, wire::kRcodeRefused, qtype);
   }
-  if (qtype == kTypeTxt || qtype == kTypeAny) {
+  if (qtype == wire::kTypeTxt || qtype == wire::kTypeAny) {
     const std::string_view text[] = {is_version ? ctx.config.version : ctx.config.server_id};
-    (void)r.AddTxt(Owner::Question(), kClassCh, 0, text);
+    (void)r.AddTxt(Owner::Question(), wire::kClassCh, 0, text);
   }
-  return Reply(r, req, kFlagAa, kRcodeNoError, qtype);
+  return Reply(r, req, kFlagAa, wire::kRcodeNoError, qtype);
 }
 
-StepResult AnswerStep(QueryContext& ctx, const Name& name, const Owner& owner) {
+StepResult AnswerStep(QueryContext& ctx, const wire::Name& name, const Owner& owner) {
   size_t above = 0;
   if (ctx.domain != nullptr && name.IsAtOrBelow(*ctx.domain, &above)) {
     return AnswerInDomain(ctx, name, above, owner);
   }
   if (ctx.zones.empty()) return StepResult{};
-  NameText text;
-  ToText(name, text);
+  wire::NameText text;
+  wire::ToText(name, text);
   if (const zones::Zone* zone = ctx.zones.FindZone(text.view())) {
     return AnswerInZone(ctx, *zone, name, owner);
   }
@@ -95,7 +96,7 @@ StepResult AnswerStep(QueryContext& ctx, const Name& name, const Owner& owner) {
 
 AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
   const uint16_t qtype = ctx.question.qtype;
-  Name current = ctx.question.name;
+  wire::Name current = ctx.question.name;
   Owner owner = Owner::Question();
   StepResult last;
   for (int step = 0; step < kMaxChain; ++step) {
@@ -103,7 +104,7 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
     if (s.kind != StepResult::Kind::kAnswered) {
       if (step > 0) break;  // the chain left dnsd's data: the CNAMEs so far are the answer
       if (s.kind == StepResult::Kind::kServFail) {
-        return Reply(ctx.response, req, 0, kRcodeServFail, qtype);
+        return Reply(ctx.response, req, 0, wire::kRcodeServFail, qtype);
       }
       if (ctx.config.forwarding) {
         AnswerResult fwd;
@@ -111,7 +112,7 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
         fwd.qtype = qtype;
         return fwd;
       }
-      return Reply(ctx.response, req, 0, kRcodeRefused, qtype);
+      return Reply(ctx.response, req, 0, wire::kRcodeRefused, qtype);
     }
     last = std::move(s);
     if (!last.cname) break;
@@ -128,7 +129,7 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
   const bool limited = ctx.transport == Transport::kUdp && ctx.config.udp_answer_limit > 0;
   const bool tc = ctx.omitted && ctx.transport == Transport::kUdp && !limited;
   AnswerResult result = Reply(r, req, static_cast<uint16_t>(kFlagAa | (tc ? kFlagTc : 0)),
-                              last.exists ? kRcodeNoError : kRcodeNxDomain, qtype);
+                              last.exists ? wire::kRcodeNoError : wire::kRcodeNxDomain, qtype);
   if (ctx.omitted && ctx.transport == Transport::kTcp) result.truncated = true;
   return result;
 }
@@ -138,44 +139,46 @@ AnswerResult AnswerIn(QueryContext& ctx, const Request& req) {
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
                     const AnswerConfig& config, std::minstd_rand& rng, std::span<uint8_t> out) {
-  const std::optional<Name> domain = Name::FromText(config.domain);
+  const std::optional<wire::Name> domain = wire::Name::FromText(config.domain);
   return Answer(query, transport, view, zones, config, domain ? &*domain : nullptr, rng, out);
 }
 
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
-                    const AnswerConfig& config, const Name* domain, std::minstd_rand& rng,
+                    const AnswerConfig& config, const wire::Name* domain, std::minstd_rand& rng,
                     std::span<uint8_t> out) {
-  const std::optional<Header> header = ParseHeader(query);
-  if (!header || header->qr() || out.size() < kHeaderSize) return AnswerResult{};  // drop
+  const std::optional<wire::Header> header = wire::ParseHeader(query);
+  if (!header || header->qr() || out.size() < wire::kHeaderSize) return AnswerResult{};  // drop
   const Request req{*header, query, config};
 
-  Question q;
-  const bool have_question = header->qdcount == 1 && ParseQuestion(query, q);
-  if (header->opcode() != 0) return Bare(req, out, kRcodeNotImp, have_question ? &q : nullptr);
-  if (!have_question) return Bare(req, out, kRcodeFormErr, nullptr);
-  Edns edns;
-  if (!ParseRecords(query, *header, q.end, edns)) {
-    AnswerResult r = Bare(req, out, kRcodeFormErr, nullptr);
+  wire::Question q;
+  const bool have_question = header->qdcount == 1 && wire::ParseQuestion(query, q);
+  if (header->opcode() != 0)
+    return Bare(req, out, wire::kRcodeNotImp, have_question ? &q : nullptr);
+  if (!have_question) return Bare(req, out, wire::kRcodeFormErr, nullptr);
+  wire::Edns edns;
+  if (!wire::ParseRecords(query, *header, q.end, edns)) {
+    AnswerResult r = Bare(req, out, wire::kRcodeFormErr, nullptr);
     r.qtype = q.qtype;
     return r;
   }
 
-  const OptSpec opt{edns.present,
-                    static_cast<uint16_t>(std::max<uint32_t>(config.max_udp_size, kMinUdpSize))};
+  const OptSpec opt{edns.present, static_cast<uint16_t>(
+                                      std::max<uint32_t>(config.max_udp_size, wire::kMinUdpSize))};
   Response response(out, SizeLimit(transport, edns, config, out.size()), opt);
   response.Begin(query.subspan(q.name_begin, q.end - q.name_begin), &q.name);
-  if (edns.present && edns.version > 0) return Reply(response, req, 0, kRcodeBadVers, q.qtype);
-  if (q.qtype == kTypeAxfr || q.qtype == kTypeIxfr) {
-    return Reply(response, req, 0, kRcodeRefused, q.qtype);
+  if (edns.present && edns.version > 0)
+    return Reply(response, req, 0, wire::kRcodeBadVers, q.qtype);
+  if (q.qtype == wire::kTypeAxfr || q.qtype == wire::kTypeIxfr) {
+    return Reply(response, req, 0, wire::kRcodeRefused, q.qtype);
   }
 
   QueryContext ctx{q, transport, view, zones, config, rng, response, domain};
   if (transport == Transport::kUdp && config.udp_answer_limit > 0) {
     ctx.answer_budget = config.udp_answer_limit;
   }
-  if (q.qclass == kClassCh) return AnswerChaos(ctx, req);
-  if (q.qclass != kClassIn) return Reply(response, req, 0, kRcodeRefused, q.qtype);
+  if (q.qclass == wire::kClassCh) return AnswerChaos(ctx, req);
+  if (q.qclass != wire::kClassIn) return Reply(response, req, 0, wire::kRcodeRefused, q.qtype);
   return AnswerIn(ctx, req);
 }
 

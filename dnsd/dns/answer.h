@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 #include "registry/instance.h"
 #include "registry/snapshot.h"
 #include "zones/zone.h"
@@ -62,7 +62,7 @@ AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
 // callers that answer many queries with one configuration.
 AnswerResult Answer(std::span<const uint8_t> query, Transport transport,
                     const registry::RegistryView& view, const zones::ZoneSet& zones,
-                    const AnswerConfig& config, const Name* domain, std::minstd_rand& rng,
+                    const AnswerConfig& config, const wire::Name* domain, std::minstd_rand& rng,
                     std::span<uint8_t> out);
 
 }  // namespace dnsd::dns

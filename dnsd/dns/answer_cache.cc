@@ -11,17 +11,11 @@
 namespace dnsd::dns {
 namespace {
 
-constexpr uint16_t kFlagQr = 0x8000;
-constexpr uint16_t kFlagAa = 0x0400;
-constexpr uint16_t kFlagRa = 0x0080;
-constexpr uint16_t kEchoedFlags = 0x7800 | 0x0100 | 0x0010;  // opcode, RD, CD
-constexpr size_t kSoaSerialFromEnd = 20;  // serial, refresh, retry, expire, minimum
+using wire::Get16;
+using wire::Put16;
+using wire::Put32;
 
-uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-void Put32(uint8_t* p, uint32_t v) {
-  Put16(p, static_cast<uint16_t>(v >> 16));
-  Put16(p + 2, static_cast<uint16_t>(v));
-}
+constexpr size_t kSoaSerialFromEnd = 20;  // serial, refresh, retry, expire, minimum
 
 uint64_t Mix(uint64_t h, uint64_t v) {
   h ^= v;
@@ -45,33 +39,29 @@ namespace {
 // name, no answer or authority records, at most an OPT record of version 0. Anything
 // else is left to Answer(), which knows every rule.
 bool ParseQuery(std::span<const uint8_t> p, AnswerCache::Query& q) {
-  if (p.size() < kHeaderSize + 5) return false;
-  q.flags = Get16(&p[2]);
-  if ((q.flags & 0xF800) != 0) return false;  // QR=1 or an opcode other than QUERY
-  if (Get16(&p[4]) != 1 || Get16(&p[6]) != 0 || Get16(&p[8]) != 0) return false;
-  const uint16_t arcount = Get16(&p[10]);
-  if (arcount > 1) return false;
-  size_t at = kHeaderSize;
-  size_t n = 0;
-  uint64_t h = 0x243F6A8885A308D3ull;
-  for (;;) {
-    if (at >= p.size()) return false;
-    const uint8_t len = p[at];
-    if (len > kMaxLabel || n + 1 + len > kMaxNameWire || at + 1 + len > p.size()) return false;
-    q.key[n++] = len;
-    for (size_t i = 1; i <= len; ++i) {
-      const uint8_t c = p[at + i];
-      q.key[n++] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
-    }
-    at += 1 + len;
-    if (len == 0) break;
+  if (p.size() < wire::kHeaderSize + 5) return false;
+  const uint8_t* header = p.data();
+  q.flags = Get16(header + wire::kFlagsAt);
+  if ((q.flags & (wire::kFlagQr | wire::kOpcodeMask)) != 0) return false;  // not a QUERY
+  if (Get16(header + wire::kQdcountAt) != 1 || Get16(header + wire::kAncountAt) != 0 ||
+      Get16(header + wire::kNscountAt) != 0) {
+    return false;
   }
-  if (p.size() - at < 4 || Get16(&p[at + 2]) != kClassIn) return false;
+  const uint16_t arcount = Get16(header + wire::kArcountAt);
+  if (arcount > 1) return false;
+  size_t n = 0;
+  const size_t at = wire::ReadName(p, wire::kHeaderSize, [&](const uint8_t* label, size_t len) {
+    q.key[n++] = static_cast<uint8_t>(len);
+    for (size_t i = 0; i < len; ++i) q.key[n++] = wire::Lower(label[i]);
+  });
+  if (at == 0 || p.size() - at < 4 || Get16(&p[at + 2]) != wire::kClassIn) return false;
+  q.key[n++] = 0;  // the root
   q.qtype = Get16(&p[at]);
   q.key[n++] = p[at];
   q.key[n++] = p[at + 1];
   q.key_len = n;
   q.question_end = at + 4;
+  uint64_t h = 0x243F6A8885A308D3ull;
   for (size_t i = 0; i < n; i += 8) {
     uint64_t w = 0;
     std::memcpy(&w, &q.key[i], std::min<size_t>(8, n - i));
@@ -80,19 +70,15 @@ bool ParseQuery(std::span<const uint8_t> p, AnswerCache::Query& q) {
   q.hash = Mix(h, n);
   q.edns = arcount == 1;
   if (!q.edns) return true;
-  at = q.question_end;  // the OPT record: root owner, type, size, ext-rcode, version
-  if (p.size() - at < kOptRecordSize || p[at] != 0 || Get16(&p[at + 1]) != kTypeOpt) return false;
-  if (p[at + 6] != 0) return false;  // EDNS version > 0: BADVERS from Answer()
-  q.udp_size = Get16(&p[at + 3]);
-  const size_t rdlen = Get16(&p[at + 9]);
-  size_t opt = at + kOptRecordSize;
-  if (p.size() - opt < rdlen) return false;
-  const size_t end = opt + rdlen;
-  while (opt < end) {  // options must tile the rdata (else FORMERR from Answer())
-    if (end - opt < 4 || end - opt - 4 < Get16(&p[opt + 2])) return false;
-    opt += 4 + Get16(&p[opt + 2]);
-  }
-  return true;
+  const size_t opt = q.question_end;  // the OPT record, right after the question
+  if (p.size() - opt < wire::kOptRecordSize || p[opt] != 0) return false;
+  const wire::RecordFields rr = wire::ReadRecordFields(&p[opt + 1]);
+  if (rr.type != wire::kTypeOpt) return false;
+  if ((rr.ttl >> 16 & 0xFF) != 0) return false;  // EDNS version > 0: BADVERS from Answer()
+  q.udp_size = rr.rclass;
+  const size_t rdata = opt + wire::kOptRecordSize;
+  if (p.size() - rdata < rr.rdlength) return false;
+  return wire::OptionsWellFormed(p, rdata, rr.rdlength);  // else FORMERR from Answer()
 }
 
 }  // namespace
@@ -103,7 +89,7 @@ void AnswerCache::EntryDelete::operator()(Entry* e) const {
 }
 
 AnswerCache::AnswerCache(const AnswerConfig& config, size_t max_slots)
-    : config_(config), domain_(Name::FromText(config.domain)), scratch_(kMaxMessage) {
+    : config_(config), domain_(wire::Name::FromText(config.domain)), scratch_(kMaxMessage) {
   max_slots_ = 2;
   while (max_slots_ < max_slots) max_slots_ <<= 1;
   Resize(std::min(kInitialSlots, max_slots_));
@@ -151,7 +137,7 @@ AnswerResult AnswerCache::Answer(std::span<const uint8_t> query, Transport trans
   Observe(view, zones);
   if ((grow_ || live_ > slots_.size() / 4 * 3) && slots_.size() < max_slots_) Grow();
   Query q;  // key is left uninitialised: ParseQuery writes what it uses
-  if (domain_ && view->loaded() && out.size() >= kMinUdpSize && ParseQuery(query, q)) {
+  if (domain_ && view->loaded() && out.size() >= wire::kMinUdpSize && ParseQuery(query, q)) {
     const size_t set = q.hash & (evict_.size() - 1);
     Slot* ways = &slots_[set * 2];
     size_t way = ways[0].hash == q.hash && ways[0].entry && ways[0].entry->Matches(q)   ? 0
@@ -180,9 +166,9 @@ AnswerResult AnswerCache::Answer(std::span<const uint8_t> query, Transport trans
     if (ready && !e->slow) {
       const size_t limit =
           transport == Transport::kTcp ? kMaxMessage
-          : q.edns                     ? std::clamp<size_t>(q.udp_size, kMinUdpSize,
-                                        std::max<size_t>(config_.max_udp_size, kMinUdpSize))
-                                       : kMinUdpSize;
+          : q.edns                     ? std::clamp<size_t>(q.udp_size, wire::kMinUdpSize,
+                                        std::max<size_t>(config_.max_udp_size, wire::kMinUdpSize))
+                                       : wire::kMinUdpSize;
       const size_t size = Assemble(*e, q, query, rng, out.first(std::min(limit, out.size())));
       if (size > 0) {
         ++stats_.hits;
@@ -208,7 +194,7 @@ bool AnswerCache::Fresh(Entry& e, const registry::RegistryView& view) {
     e.view_epoch = view_epoch_;
     return true;
   }
-  const std::optional<Name> name = Name::FromWire(e.key().first(e.key_len - 2u));
+  const std::optional<wire::Name> name = wire::Name::FromWire(e.key().first(e.key_len - 2u));
   size_t above = 0;
   if (!name || !name->IsAtOrBelow(*domain_, &above)) return false;
   const DomainName dn = ClassifyDomainName(*name, above, view);
@@ -221,19 +207,20 @@ bool AnswerCache::Fresh(Entry& e, const registry::RegistryView& view) {
 
 size_t AnswerCache::Assemble(const Entry& e, const Query& q, std::span<const uint8_t> query,
                              std::minstd_rand& rng, std::span<uint8_t> out) {
-  const size_t qlen = q.question_end - kHeaderSize;
-  const size_t size = kHeaderSize + qlen + e.total + (q.edns ? kOptRecordSize : 0);
-  if (size > out.size() || (e.glue > 0 && size > kMaxPointerTarget)) return 0;
+  const size_t qlen = q.question_end - wire::kHeaderSize;
+  const size_t size = wire::kHeaderSize + qlen + e.total + (q.edns ? wire::kOptRecordSize : 0);
+  if (size > out.size() || (e.glue > 0 && size > wire::kMaxPointerTarget)) return 0;
   uint8_t* p = out.data();
-  std::memcpy(p, query.data(), 2);  // ID
-  Put16(p + 2, static_cast<uint16_t>(kFlagQr | (q.flags & kEchoedFlags) | kFlagAa |
-                                     (config_.forwarding ? kFlagRa : 0) | e.rcode));
-  Put16(p + 4, 1);
-  Put16(p + 6, e.records);
-  Put16(p + 8, e.soa_len > 0 ? 1 : 0);
-  Put16(p + 10, static_cast<uint16_t>(e.glue + (q.edns ? 1 : 0)));
-  std::memcpy(p + kHeaderSize, query.data() + kHeaderSize, qlen);  // the client's case
-  size_t at = kHeaderSize + qlen;
+  std::memcpy(p + wire::kIdAt, query.data() + wire::kIdAt, 2);
+  Put16(p + wire::kFlagsAt,
+        static_cast<uint16_t>(wire::kFlagQr | (q.flags & kEchoedFlags) | wire::kFlagAa |
+                              (config_.forwarding ? wire::kFlagRa : 0) | e.rcode));
+  Put16(p + wire::kQdcountAt, 1);
+  Put16(p + wire::kAncountAt, e.records);
+  Put16(p + wire::kNscountAt, e.soa_len > 0 ? 1 : 0);
+  Put16(p + wire::kArcountAt, static_cast<uint16_t>(e.glue + (q.edns ? 1 : 0)));
+  std::memcpy(p + wire::kHeaderSize, query.data() + wire::kHeaderSize, qlen);  // the client's case
+  size_t at = wire::kHeaderSize + qlen;
 
   const size_t n = e.records;
   const Record* records = e.record();
@@ -264,16 +251,13 @@ size_t AnswerCache::Assemble(const Entry& e, const Query& q, std::span<const uin
   for (size_t k = 0; k < n && e.glue > 0; ++k) {
     const Record& rec = records[order_[k].index];
     std::memcpy(p + at, bytes + rec.glue_off, rec.glue_len);
-    Put16(p + at, static_cast<uint16_t>(0xC000 | order_[k].target));
+    Put16(p + at, static_cast<uint16_t>(wire::kPointerBits | order_[k].target));
     at += rec.glue_len;
   }
   if (q.edns) {
-    p[at] = 0;  // root owner
-    Put16(p + at + 1, kTypeOpt);
-    Put16(p + at + 3, static_cast<uint16_t>(std::max<size_t>(config_.max_udp_size, kMinUdpSize)));
-    Put32(p + at + 5, 0);  // extended rcode, version 0, flags
-    Put16(p + at + 9, 0);
-    at += kOptRecordSize;
+    wire::PutOpt(p + at,
+                 static_cast<uint16_t>(std::max<size_t>(config_.max_udp_size, wire::kMinUdpSize)));
+    at += wire::kOptRecordSize;
   }
   return at;
 }

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "dnsd/dns/answer.h"
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 #include "registry/snapshot.h"
 #include "zones/zone.h"
 
@@ -100,7 +100,7 @@ class AnswerCache {
                   std::minstd_rand& rng, std::span<uint8_t> out);
 
   const AnswerConfig& config_;
-  std::optional<Name> domain_;
+  std::optional<wire::Name> domain_;
   size_t max_slots_;
   size_t live_ = 0;    // slots holding an entry
   bool grow_ = false;  // set by an eviction from a table at least a quarter full

@@ -55,7 +55,7 @@ AnswerCache::Entry* AnswerCache::Build(Slot& slot, const Query& q,
 // what Answer() must answer.
 void AnswerCache::Fill(Entry& meta, const Query& q, const registry::RegistryView& view,
                        const zones::ZoneSet& zones) {
-  const std::optional<Name> name = Name::FromWire(q.name());
+  const std::optional<wire::Name> name = wire::Name::FromWire(q.name());
   size_t above = 0;
   if (!name || !name->IsAtOrBelow(*domain_, &above)) {
     meta.outside = true;  // a static zone or upstream answers it
@@ -65,18 +65,18 @@ void AnswerCache::Fill(Entry& meta, const Query& q, const registry::RegistryView
   meta.kind = dn.kind;
   meta.service_index = dn.service != nullptr ? dn.service->index : 0;
   const uint16_t qtype = q.qtype;
-  if (qtype == kTypeAny || qtype == kTypeAxfr || qtype == kTypeIxfr) return;
+  if (qtype == wire::kTypeAny || qtype == wire::kTypeAxfr || qtype == wire::kTypeIxfr) return;
   if (!zones.empty()) {
-    NameText text;
-    ToText(*name, text);
+    wire::NameText text;
+    wire::ToText(*name, text);
     const zones::Zone* zone = zones.FindZone(text.view());
     if (zone != nullptr && zone->Lookup(text.view()).kind != zones::LookupKind::kNxDomain) return;
   }
 
-  std::array<uint8_t, kMaxNameWire + 4> question{};
+  std::array<uint8_t, wire::kMaxNameWire + 4> question{};
   std::memcpy(question.data(), q.key.data(), q.key_len);
-  Put16(&question[q.key_len], kClassIn);
-  const size_t qend = kHeaderSize + q.key_len + 2;
+  wire::Put16(&question[q.key_len], wire::kClassIn);
+  const size_t qend = wire::kHeaderSize + q.key_len + 2;
   Response r(scratch_, kMaxMessage, OptSpec{});
   r.Begin(std::span(question).first(q.key_len + 2), &*name);
   auto keep = [&](size_t from, uint32_t* off) {
@@ -88,9 +88,9 @@ void AnswerCache::Fill(Entry& meta, const Query& q, const registry::RegistryView
     return static_cast<uint16_t>(to - from);
   };
 
-  const bool address = qtype == kTypeA || qtype == kTypeAaaa;
-  const FamilyFilter family = qtype == kTypeA ? FamilyFilter::kV4 : FamilyFilter::kV6;
-  if (dn.kind == DomainNameKind::kService && (address || qtype == kTypeSrv)) {
+  const bool address = qtype == wire::kTypeA || qtype == wire::kTypeAaaa;
+  const FamilyFilter family = qtype == wire::kTypeA ? FamilyFilter::kV4 : FamilyFilter::kV6;
+  if (dn.kind == DomainNameKind::kService && (address || qtype == wire::kTypeSrv)) {
     if (config_.udp_answer_limit > 0) return;  // a random subset per response
     if (!candidates_) candidates_ = std::make_unique<CandidateList>();
     CandidateList& list = *candidates_;
@@ -122,18 +122,18 @@ void AnswerCache::Fill(Entry& meta, const Query& q, const registry::RegistryView
     }
   } else if (dn.kind == DomainNameKind::kInstance && address) {
     const registry::Instance& in = *dn.instance;
-    if (in.address.is_v4() == (qtype == kTypeA)) {
+    if (in.address.is_v4() == (qtype == wire::kTypeA)) {
       Record rec{0, 0, in.priority, in.weight, 0, 0, 0};
       if (!r.AddAddress(Owner::Question(), in.address, InstanceTtl(in, config_.ttl))) return;
       rec.len = keep(qend, &rec.off);
       build_records_.push_back(rec);
     }
   } else if (dn.kind == DomainNameKind::kApex || dn.kind == DomainNameKind::kNameServer ||
-             (dn.kind == DomainNameKind::kInstance && qtype == kTypeTxt)) {
+             (dn.kind == DomainNameKind::kInstance && qtype == wire::kTypeTxt)) {
     return;  // rare, or built from more than the instance's address: Answer() does these
   }
   if (build_records_.empty()) {  // NXDOMAIN or NODATA: the domain's SOA in authority
-    meta.rcode = dn.kind == DomainNameKind::kNone ? kRcodeNxDomain : kRcodeNoError;
+    meta.rcode = dn.kind == DomainNameKind::kNone ? wire::kRcodeNxDomain : wire::kRcodeNoError;
     r.SetSection(Section::kAuthority);
     if (!r.AddSoa(*domain_, 0, config_.negative_ttl, config_.negative_ttl)) return;
     meta.soa_len = keep(qend, &meta.soa_off);

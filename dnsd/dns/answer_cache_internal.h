@@ -10,14 +10,9 @@
 
 #include "dnsd/dns/answer_cache.h"
 #include "dnsd/dns/domain.h"
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::dns {
-
-inline void Put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 // One answer record (with its glue for SRV) as ready bytes in its entry.
 struct AnswerCache::Record {
@@ -32,7 +27,7 @@ struct AnswerCache::Record {
 
 struct AnswerCache::Query {
   uint16_t flags = 0;
-  std::array<uint8_t, kMaxNameWire + 2> key;  // lower-case wire name, then qtype
+  std::array<uint8_t, wire::kMaxNameWire + 2> key;  // lower-case wire name, then qtype
   size_t key_len = 0;
   size_t question_end = 0;
   uint16_t qtype = 0;
@@ -60,7 +55,7 @@ struct AnswerCache::Entry {
   uint16_t glue = 0;     // glue records
   uint16_t soa_len = 0;  // negative answers: the SOA of the authority section
   uint32_t soa_off = 0;
-  uint32_t total = 0;     // bytes of every record
+  uint32_t total = 0;  // bytes of every record
   uint32_t bytes_len = 0;
   uint32_t capacity = 0;  // of the tail
 

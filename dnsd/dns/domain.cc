@@ -34,31 +34,47 @@ DomainName ServiceForm(const registry::RegistryView& view, std::string_view svc,
   return Make(DomainNameKind::kService, service, nullptr, filter);
 }
 
-// <svc>.service.D, _<svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D.
-// r[0] is the label next to "service", r[1] the one left of it.
+// The filter of the second label of _<svc>._<label>.service.D (RFC 2782): _tcp and _udp
+// select by protocol, any other label is a tag.
+InstanceFilter Rfc2782Filter(std::string_view label) {
+  InstanceFilter filter;
+  if (label == "tcp" || label == "udp") {
+    filter.kind = InstanceFilter::Kind::kProto;
+    filter.proto = label == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
+  } else {
+    filter.kind = InstanceFilter::Kind::kTag;
+    filter.tag = label;
+  }
+  return filter;
+}
+
+// _<label>.service.D is the parent of _<svc>._<label>.service.D for every service: an
+// empty non-terminal exactly when one of those exists, i.e. when some instance of any
+// service (any health) matches the label (RFC 8020: an NXDOMAIN here would deny all of
+// them to a resolver that minimises query names).
+DomainName Rfc2782Parent(const registry::RegistryView& view, std::string_view label) {
+  const InstanceFilter filter = Rfc2782Filter(label);
+  const bool below = filter.kind == InstanceFilter::Kind::kProto
+                         ? view.AnyInstanceWithProto(filter.proto)
+                         : view.AnyInstanceWithTag(filter.tag);
+  return below ? Make(DomainNameKind::kEmptyNonTerminal) : DomainName{};
+}
+
+// <svc>.service.D, <tag>.<svc>.service.D, _<svc>._<label>.service.D and its parent
+// _<label>.service.D. r[0] is the label next to "service", r[1] the one left of it.
 DomainName ClassifyService(const registry::RegistryView& view, const std::string_view* r,
                            size_t n) {
   if (n == 1) {
-    if (!StartsWithUnderscore(r[0])) return ServiceForm(view, r[0], {});
-    // _<svc>.service.D: the parent of _<svc>._<proto>, an empty non-terminal.
-    if (view.Find(r[0].substr(1)) == nullptr) return {};
-    return Make(DomainNameKind::kEmptyNonTerminal);
+    if (StartsWithUnderscore(r[0])) return Rfc2782Parent(view, r[0].substr(1));
+    return ServiceForm(view, r[0], {});
   }
   if (n != 2) return {};
-  InstanceFilter filter;
   if (StartsWithUnderscore(r[0]) && StartsWithUnderscore(r[1])) {
-    // _<svc>._<proto>: r[0] is _<proto>, r[1] is _<svc>.
-    const std::string_view proto = r[0].substr(1);
-    if (proto == "tcp" || proto == "udp") {
-      filter.kind = InstanceFilter::Kind::kProto;
-      filter.proto = proto == "tcp" ? registry::Proto::kTcp : registry::Proto::kUdp;
-    } else {
-      filter.kind = InstanceFilter::Kind::kTag;
-      filter.tag = proto;
-    }
-    return ServiceForm(view, r[1].substr(1), filter);
+    // _<svc>._<label>: r[0] is _<label>, r[1] is _<svc>.
+    return ServiceForm(view, r[1].substr(1), Rfc2782Filter(r[0].substr(1)));
   }
   if (StartsWithUnderscore(r[0]) || StartsWithUnderscore(r[1])) return {};
+  InstanceFilter filter;
   filter.kind = InstanceFilter::Kind::kTag;
   filter.tag = r[1];
   return ServiceForm(view, r[0], filter);
@@ -69,8 +85,8 @@ DomainName ClassifyInstance(const registry::RegistryView& view, const std::strin
                             size_t n) {
   if (n == 0 || n > 2) return {};
   const registry::ServiceSnapshot* service = view.Find(r[0]);
-  if (service == nullptr) return {};
-  if (n == 1) return Make(DomainNameKind::kEmptyNonTerminal, service);
+  if (service == nullptr || service->instances.empty()) return {};
+  if (n == 1) return Make(DomainNameKind::kEmptyNonTerminal, service);  // <id>.<svc> exist
   const registry::Instance* instance = service->FindInstance(r[1]);
   if (instance == nullptr) return {};
   return Make(DomainNameKind::kInstance, service, instance);
@@ -78,7 +94,7 @@ DomainName ClassifyInstance(const registry::RegistryView& view, const std::strin
 
 }  // namespace
 
-DomainName ClassifyDomainName(const Name& name, size_t labels_above,
+DomainName ClassifyDomainName(const wire::Name& name, size_t labels_above,
                               const registry::RegistryView& view) {
   if (labels_above == 0) return Make(DomainNameKind::kApex);
   // Labels right to left from D: r[0] is "service", "instance" or "ns" for our forms.
@@ -106,8 +122,8 @@ void WriteAddresses(QueryContext& ctx, const DomainName& dn, FamilyFilter family
   CandidateList list;
   list.Collect(*dn.service, dn.filter, family, ctx.config.include_warning);
   if (list.empty()) return;
-  const uint32_t ttl =
-      ctx.Ttl(family == FamilyFilter::kV4 ? kTypeA : kTypeAaaa, list.MinTtl(ctx.config.ttl));
+  const uint32_t ttl = ctx.Ttl(family == FamilyFilter::kV4 ? wire::kTypeA : wire::kTypeAaaa,
+                               list.MinTtl(ctx.config.ttl));
   list.Order(ctx.rng);
   for (size_t i = 0; i < list.size() && ctx.answer_budget > 0; ++i) {
     if (!ctx.response.AddAddress(owner, list[i].instance->address, ttl)) {
@@ -118,14 +134,14 @@ void WriteAddresses(QueryContext& ctx, const DomainName& dn, FamilyFilter family
   }
 }
 
-size_t GlueOwnerSize(const Candidate& c, size_t suffix_off, const Name& domain) {
+size_t GlueOwnerSize(const Candidate& c, size_t suffix_off, const wire::Name& domain) {
   const registry::Instance& i = *c.instance;
-  if (c.target_off <= kMaxPointerTarget) return 2;
-  if (suffix_off <= kMaxPointerTarget) return 1 + i.id.size() + 2;
+  if (c.target_off <= wire::kMaxPointerTarget) return 2;
+  if (suffix_off <= wire::kMaxPointerTarget) return 1 + i.id.size() + 2;
   return 1 + i.id.size() + 1 + i.service.size() + 9 + domain.wire_size();
 }
 
-size_t GlueSize(const Candidate& c, size_t suffix_off, const Name& domain) {
+size_t GlueSize(const Candidate& c, size_t suffix_off, const wire::Name& domain) {
   return GlueOwnerSize(c, suffix_off, domain) + 10 + (c.instance->address.is_v4() ? 4 : 16);
 }
 
@@ -134,13 +150,13 @@ size_t GlueSize(const Candidate& c, size_t suffix_off, const Name& domain) {
 bool WriteGlue(QueryContext& ctx, const Candidate& c, size_t suffix_off) {
   const registry::Instance& i = *c.instance;
   const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
-  if (c.target_off <= kMaxPointerTarget) {
+  if (c.target_off <= wire::kMaxPointerTarget) {
     return ctx.response.AddAddress(Owner::At(c.target_off), i.address, ttl);
   }
-  if (suffix_off <= kMaxPointerTarget) {
+  if (suffix_off <= wire::kMaxPointerTarget) {
     return ctx.response.AddAddress(Owner::LabelAt(i.id, suffix_off), i.address, ttl);
   }
-  Name target;
+  wire::Name target;
   (void)(target.Append(i.id) && target.Append(i.service) && target.Append("instance") &&
          target.AppendName(*ctx.domain));
   return ctx.response.AddAddress(Owner::Of(target, false), i.address, ttl);
@@ -179,7 +195,7 @@ void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
   CandidateList list;
   list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
   if (list.empty()) return;
-  const uint32_t ttl = ctx.Ttl(kTypeSrv, list.MinTtl(ctx.config.ttl));
+  const uint32_t ttl = ctx.Ttl(wire::kTypeSrv, list.MinTtl(ctx.config.ttl));
   list.Order(ctx.rng);
   size_t suffix_off = kNoOffset;
   const size_t kept = WriteSrvRecords(ctx, list, ttl, owner, &suffix_off);
@@ -198,14 +214,14 @@ void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
 
 void WriteService(QueryContext& ctx, const DomainName& dn, uint16_t qtype, const Owner& owner) {
   switch (qtype) {
-    case kTypeA:
+    case wire::kTypeA:
       return WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
-    case kTypeAaaa:
+    case wire::kTypeAaaa:
       return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
-    case kTypeAny:  // RFC 8482: the addresses only, never the whole set
+    case wire::kTypeAny:  // RFC 8482: the addresses only, never the whole set
       WriteAddresses(ctx, dn, FamilyFilter::kV4, owner);
       return WriteAddresses(ctx, dn, FamilyFilter::kV6, owner);
-    case kTypeSrv:
+    case wire::kTypeSrv:
       return WriteSrv(ctx, dn, owner);
     default:
       return;
@@ -217,16 +233,17 @@ void WriteInstance(QueryContext& ctx, const registry::Instance& i, uint16_t qtyp
   const uint32_t ttl = InstanceTtl(i, ctx.config.ttl);
   Response& r = ctx.response;
   bool ok = true;
-  if (qtype == kTypeAny || (qtype == kTypeA && i.address.is_v4()) ||
-      (qtype == kTypeAaaa && !i.address.is_v4())) {
-    ok = r.AddAddress(owner, i.address, ctx.Ttl(i.address.is_v4() ? kTypeA : kTypeAaaa, ttl));
-  } else if (qtype == kTypeTxt) {
-    const uint32_t txt_ttl = ctx.Ttl(kTypeTxt, ttl);
+  if (qtype == wire::kTypeAny || (qtype == wire::kTypeA && i.address.is_v4()) ||
+      (qtype == wire::kTypeAaaa && !i.address.is_v4())) {
+    ok = r.AddAddress(owner, i.address,
+                      ctx.Ttl(i.address.is_v4() ? wire::kTypeA : wire::kTypeAaaa, ttl));
+  } else if (qtype == wire::kTypeTxt) {
+    const uint32_t txt_ttl = ctx.Ttl(wire::kTypeTxt, ttl);
     const std::string_view status[] = {"status=", registry::HealthName(i.health)};
-    ok = r.AddTxt(owner, kClassIn, txt_ttl, status);
+    ok = r.AddTxt(owner, wire::kClassIn, txt_ttl, status);
     for (auto it = i.meta.begin(); ok && it != i.meta.end(); ++it) {
       const std::string_view entry[] = {it->first, "=", it->second};
-      ok = r.AddTxt(owner, kClassIn, txt_ttl, entry);
+      ok = r.AddTxt(owner, wire::kClassIn, txt_ttl, entry);
     }
   }
   if (!ok) ctx.omitted = true;
@@ -235,8 +252,8 @@ void WriteInstance(QueryContext& ctx, const registry::Instance& i, uint16_t qtyp
 // cap: the records belong to the name being answered (not glue for another name).
 void WriteAdvertised(QueryContext& ctx, uint16_t qtype, const Owner& owner, bool cap) {
   for (const registry::IpAddress& a : ctx.config.advertise) {
-    const uint16_t type = a.is_v4() ? kTypeA : kTypeAaaa;
-    if (qtype != kTypeAny && qtype != type) continue;
+    const uint16_t type = a.is_v4() ? wire::kTypeA : wire::kTypeAaaa;
+    if (qtype != wire::kTypeAny && qtype != type) continue;
     const uint32_t ttl = cap ? ctx.Ttl(type, ctx.config.ttl) : ctx.config.ttl;
     if (!ctx.response.AddAddress(owner, a, ttl)) {
       ctx.omitted = true;
@@ -246,22 +263,22 @@ void WriteAdvertised(QueryContext& ctx, uint16_t qtype, const Owner& owner, bool
 }
 
 void WriteApex(QueryContext& ctx, uint16_t qtype, const Owner& owner) {
-  if (qtype == kTypeSoa || qtype == kTypeAny) {
+  if (qtype == wire::kTypeSoa || qtype == wire::kTypeAny) {
     if (!ctx.response.AddSoa(*ctx.domain, static_cast<uint32_t>(ctx.view.index()),
                              ctx.config.negative_ttl, ctx.config.negative_ttl)) {
       ctx.omitted = true;
     }
     return;
   }
-  if (qtype != kTypeNs) return;
-  Name ns;
+  if (qtype != wire::kTypeNs) return;
+  wire::Name ns;
   if (!ns.Append("ns") || !ns.AppendName(*ctx.domain)) return;
   if (!ctx.response.AddNs(owner, ns, ctx.config.ttl)) {
     ctx.omitted = true;
     return;
   }
   ctx.response.SetSection(Section::kAdditional);
-  WriteAdvertised(ctx, kTypeAny, Owner::Of(ns), false);
+  WriteAdvertised(ctx, wire::kTypeAny, Owner::Of(ns), false);
   ctx.response.SetSection(Section::kAnswer);
 }
 
@@ -291,7 +308,7 @@ TtlCaps RegisteredTtls(const QueryContext& ctx, const DomainName& dn) {
 
 }  // namespace
 
-StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_above,
+StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labels_above,
                           const Owner& owner) {
   StepResult result;
   if (!ctx.view.loaded()) {
@@ -302,8 +319,8 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
   const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view);
   zones::LookupResult st;
   if (!ctx.zones.empty()) {
-    NameText text;
-    ToText(name, text);
+    wire::NameText text;
+    wire::ToText(name, text);
     if (const zones::Zone* zone = ctx.zones.FindZone(text.view())) st = zone->Lookup(text.view());
   }
   result.exists = dn.kind != DomainNameKind::kNone || st.kind != zones::LookupKind::kNxDomain;
@@ -336,7 +353,7 @@ StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_abo
       break;
   }
   if (r.count(Section::kAnswer) == before && st.kind == zones::LookupKind::kFound &&
-      qtype != kTypeCname) {
+      qtype != wire::kTypeCname) {
     result.cname = WriteStaticCname(ctx, *st.node, owner);
   }
   ctx.static_node = nullptr;

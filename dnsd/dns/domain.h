@@ -7,7 +7,7 @@
 
 #include "dnsd/dns/order.h"
 #include "dnsd/dns/response.h"
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 #include "registry/snapshot.h"
 
 namespace dnsd::dns {
@@ -16,7 +16,7 @@ enum class DomainNameKind : uint8_t {
   kNone,              // not one of the forms, or nothing registered matches: NXDOMAIN
   kApex,              // D
   kNameServer,        // ns.D
-  kEmptyNonTerminal,  // service.D, instance.D, <svc>.instance.D, _<svc>.service.D
+  kEmptyNonTerminal,  // service.D, instance.D, <svc>.instance.D, _<proto|tag>.service.D
   kService,           // <svc>.service.D, <tag>.<svc>.service.D, _<svc>._<proto>.service.D
   kInstance,          // <id>.<svc>.instance.D
 };
@@ -29,12 +29,13 @@ struct DomainName {
 };
 
 // labels_above: how many labels of name lie left of D. A name exists when at least one
-// registered instance (any health) matches it.
-DomainName ClassifyDomainName(const Name& name, size_t labels_above,
+// registered instance (any health) matches it, or, for an empty non-terminal, when a name
+// below it exists (RFC 8020; docs/NAMING.md). service.D and instance.D always exist.
+DomainName ClassifyDomainName(const wire::Name& name, size_t labels_above,
                               const registry::RegistryView& view);
 
 // Answers one name at or below D (one step of a CNAME chain).
-StepResult AnswerInDomain(QueryContext& ctx, const Name& name, size_t labels_above,
+StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labels_above,
                           const Owner& owner);
 
 // The SOA of D for the authority section of a negative answer.

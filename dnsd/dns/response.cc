@@ -2,24 +2,25 @@
 #include "dnsd/dns/response.h"
 
 #include <algorithm>
+#include <array>
 
 namespace dnsd::dns {
 
 Response::Response(std::span<uint8_t> out, size_t limit, const OptSpec& opt)
     : w_(out, limit), opt_(opt) {}
 
-void Response::Begin(std::span<const uint8_t> question_bytes, const Name* qname) {
-  for (size_t i = 0; i < kHeaderSize; ++i) w_.U8(0);
+void Response::Begin(std::span<const uint8_t> question_bytes, const wire::Name* qname) {
+  for (size_t i = 0; i < wire::kHeaderSize; ++i) w_.U8(0);
   // The OPT record is always sent when the query had one: hold its room back first.
-  if (opt_.present) (void)w_.TryReserve(kOptRecordSize);
+  if (opt_.present) (void)w_.TryReserve(wire::kOptRecordSize);
   if (qname == nullptr) return;
-  const Writer::Mark m = w_.Save();
+  const wire::Writer::Mark m = w_.Save();
   w_.Bytes(question_bytes);
   if (w_.overflow()) {
     w_.Rewind(m);
     return;
   }
-  w_.AddCompressionTarget(kHeaderSize, *qname);
+  w_.AddCompressionTarget(wire::kHeaderSize, *qname);
   question_count_ = 1;
 }
 
@@ -68,14 +69,14 @@ bool Response::Record(const Owner& owner, uint16_t type, uint16_t rclass, uint32
 bool Response::AddAddress(const Owner& owner, const registry::IpAddress& address, uint32_t ttl) {
   const bool v4 = address.is_v4();
   const size_t size = v4 ? 4 : 16;
-  return Record(owner, v4 ? kTypeA : kTypeAaaa, kClassIn, ttl,
+  return Record(owner, v4 ? wire::kTypeA : wire::kTypeAaaa, wire::kClassIn, ttl,
                 [&] { w_.Bytes(std::span<const uint8_t>(address.bytes.data(), size)); });
 }
 
 bool Response::AddSrv(const Owner& owner, const registry::Instance& instance, uint32_t ttl,
-                      const Name& domain, size_t* target_off) {
+                      const wire::Name& domain, size_t* target_off) {
   size_t at = 0;
-  const bool ok = Record(owner, kTypeSrv, kClassIn, ttl, [&] {
+  const bool ok = Record(owner, wire::kTypeSrv, wire::kClassIn, ttl, [&] {
     w_.U16(instance.priority);
     w_.U16(instance.weight);
     w_.U16(instance.port);
@@ -85,8 +86,8 @@ bool Response::AddSrv(const Owner& owner, const registry::Instance& instance, ui
     for (std::string_view label :
          {std::string_view(instance.id), std::string_view(instance.service),
           std::string_view("instance")}) {
-      w_.U8(static_cast<uint8_t>(std::min<size_t>(label.size(), kMaxLabel)));
-      w_.Bytes(label.substr(0, kMaxLabel));
+      w_.U8(static_cast<uint8_t>(std::min<size_t>(label.size(), wire::kMaxLabel)));
+      w_.Bytes(label.substr(0, wire::kMaxLabel));
     }
     w_.Bytes(domain.wire());
   });
@@ -98,7 +99,7 @@ bool Response::AddTxt(const Owner& owner, uint16_t rclass, uint32_t ttl,
                       std::span<const std::string_view> pieces) {
   size_t total = 0;
   for (std::string_view p : pieces) total += p.size();
-  return Record(owner, kTypeTxt, rclass, ttl, [&] {
+  return Record(owner, wire::kTypeTxt, rclass, ttl, [&] {
     size_t piece = 0;
     size_t offset = 0;
     size_t left = total;
@@ -123,19 +124,19 @@ bool Response::AddTxt(const Owner& owner, uint16_t rclass, uint32_t ttl,
 
 bool Response::AddRaw(const Owner& owner, uint16_t type, uint32_t ttl,
                       std::span<const uint8_t> rdata) {
-  return Record(owner, type, kClassIn, ttl, [&] { w_.Bytes(rdata); });
+  return Record(owner, type, wire::kClassIn, ttl, [&] { w_.Bytes(rdata); });
 }
 
-bool Response::AddSoa(const Name& apex, uint32_t serial, uint32_t minimum, uint32_t ttl) {
-  Name mname;
-  Name rname;
+bool Response::AddSoa(const wire::Name& apex, uint32_t serial, uint32_t minimum, uint32_t ttl) {
+  wire::Name mname;
+  wire::Name rname;
   (void)mname.Append("ns");
   (void)rname.Append("hostmaster");
   // A domain within 11 bytes of the 255-byte limit has no room for these; the SOA then
   // names the apex itself rather than failing.
   if (!mname.AppendName(apex)) mname = apex;
   if (!rname.AppendName(apex)) rname = apex;
-  return Record(Owner::Of(apex), kTypeSoa, kClassIn, ttl, [&] {
+  return Record(Owner::Of(apex), wire::kTypeSoa, wire::kClassIn, ttl, [&] {
     w_.WriteName(mname);
     w_.WriteName(rname);
     w_.U32(serial);
@@ -146,26 +147,24 @@ bool Response::AddSoa(const Name& apex, uint32_t serial, uint32_t minimum, uint3
   });
 }
 
-bool Response::AddNs(const Owner& owner, const Name& target, uint32_t ttl) {
-  return Record(owner, kTypeNs, kClassIn, ttl, [&] { w_.WriteName(target); });
+bool Response::AddNs(const Owner& owner, const wire::Name& target, uint32_t ttl) {
+  return Record(owner, wire::kTypeNs, wire::kClassIn, ttl, [&] { w_.WriteName(target); });
 }
 
 size_t Response::Finish(uint16_t id, uint16_t flags, uint8_t rcode) {
   if (opt_.present) {
-    w_.Release(kOptRecordSize);
-    w_.U8(0);  // root owner
-    w_.U16(kTypeOpt);
-    w_.U16(opt_.udp_size);
-    w_.U32(static_cast<uint32_t>(rcode >> 4) << 24);  // extended rcode, version 0, flags 0
-    w_.U16(0);
+    w_.Release(wire::kOptRecordSize);
+    std::array<uint8_t, wire::kOptRecordSize> opt;
+    wire::PutOpt(opt.data(), opt_.udp_size, static_cast<uint8_t>(rcode >> 4));
+    w_.Bytes(opt);
     if (!w_.overflow()) ++counts_[static_cast<size_t>(Section::kAdditional)];
   }
-  w_.SetU16(0, id);
-  w_.SetU16(2, static_cast<uint16_t>(flags | (rcode & 0xF)));
-  w_.SetU16(4, question_count_);
-  w_.SetU16(6, counts_[0]);
-  w_.SetU16(8, counts_[1]);
-  w_.SetU16(10, counts_[2]);
+  w_.SetU16(wire::kIdAt, id);
+  w_.SetU16(wire::kFlagsAt, static_cast<uint16_t>(flags | (rcode & wire::kRcodeMask)));
+  w_.SetU16(wire::kQdcountAt, question_count_);
+  w_.SetU16(wire::kAncountAt, counts_[0]);
+  w_.SetU16(wire::kNscountAt, counts_[1]);
+  w_.SetU16(wire::kArcountAt, counts_[2]);
   return w_.pos();
 }
 

@@ -25,16 +25,16 @@ size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype, c
                    bool skip_soa_ns, const TtlCaps& caps) {
   size_t n = 0;
   auto skipped = [skip_soa_ns](uint16_t type) {
-    return skip_soa_ns && (type == kTypeSoa || type == kTypeNs);
+    return skip_soa_ns && (type == wire::kTypeSoa || type == wire::kTypeNs);
   };
-  if (qtype != kTypeAny) {
+  if (qtype != wire::kTypeAny) {
     const zones::RRset* set = node.Find(qtype);
     if (set != nullptr && !skipped(qtype)) WriteRRset(ctx, *set, owner, caps, &n);
     return n;
   }
   // RFC 8482: ANY gets the addresses, or else one RRset, never everything.
   bool found = false;
-  for (uint16_t type : {kTypeA, kTypeAaaa}) {
+  for (uint16_t type : {wire::kTypeA, wire::kTypeAaaa}) {
     if (const zones::RRset* set = node.Find(type)) {
       found = true;
       if (!WriteRRset(ctx, *set, owner, caps, &n)) return n;
@@ -49,24 +49,24 @@ size_t WriteStatic(QueryContext& ctx, const zones::Node& node, uint16_t qtype, c
   return n;
 }
 
-std::optional<Name> WriteStaticCname(QueryContext& ctx, const zones::Node& node,
-                                     const Owner& owner) {
-  const zones::RRset* set = node.Find(kTypeCname);
+std::optional<wire::Name> WriteStaticCname(QueryContext& ctx, const zones::Node& node,
+                                           const Owner& owner) {
+  const zones::RRset* set = node.Find(wire::kTypeCname);
   if (set == nullptr || set->rdata.empty()) return std::nullopt;
-  if (!ctx.response.AddRaw(owner, kTypeCname, set->ttl, set->rdata.front())) {
+  if (!ctx.response.AddRaw(owner, wire::kTypeCname, set->ttl, set->rdata.front())) {
     ctx.omitted = true;
     return std::nullopt;
   }
-  return Name::FromWire(set->rdata.front());
+  return wire::Name::FromWire(set->rdata.front());
 }
 
-StepResult AnswerInZone(QueryContext& ctx, const zones::Zone& zone, const Name& name,
+StepResult AnswerInZone(QueryContext& ctx, const zones::Zone& zone, const wire::Name& name,
                         const Owner& owner) {
   StepResult result;
   result.kind = StepResult::Kind::kAnswered;
   result.soa_zone = &zone;
-  NameText text;
-  ToText(name, text);
+  wire::NameText text;
+  wire::ToText(name, text);
   const zones::LookupResult found = zone.Lookup(text.view());
   result.exists = found.kind != zones::LookupKind::kNxDomain;
   if (found.kind != zones::LookupKind::kFound) return result;
@@ -77,12 +77,12 @@ StepResult AnswerInZone(QueryContext& ctx, const zones::Zone& zone, const Name& 
   WriteStatic(ctx, *found.node, qtype, owner, false);
   // A generated SOA may live outside the apex node's record list.
   const zones::RRset* soa = zone.soa();
-  if (qtype == kTypeSoa && r.count(Section::kAnswer) == before &&
-      found.node->Find(kTypeSoa) == nullptr && text.view() == zone.origin() && soa != nullptr &&
-      !soa->rdata.empty()) {
-    if (!r.AddRaw(owner, kTypeSoa, soa->ttl, soa->rdata.front())) ctx.omitted = true;
+  if (qtype == wire::kTypeSoa && r.count(Section::kAnswer) == before &&
+      found.node->Find(wire::kTypeSoa) == nullptr && text.view() == zone.origin() &&
+      soa != nullptr && !soa->rdata.empty()) {
+    if (!r.AddRaw(owner, wire::kTypeSoa, soa->ttl, soa->rdata.front())) ctx.omitted = true;
   }
-  if (r.count(Section::kAnswer) == before && qtype != kTypeCname) {
+  if (r.count(Section::kAnswer) == before && qtype != wire::kTypeCname) {
     result.cname = WriteStaticCname(ctx, *found.node, owner);
   }
   result.answers = r.count(Section::kAnswer) - before;
@@ -93,13 +93,11 @@ bool WriteZoneSoa(QueryContext& ctx, const zones::Zone& zone) {
   const zones::RRset* soa = zone.soa();
   if (soa == nullptr || soa->rdata.empty()) return false;
   const std::vector<uint8_t>& rdata = soa->rdata.front();
-  const std::optional<Name> apex = Name::FromText(zone.origin());
+  const std::optional<wire::Name> apex = wire::Name::FromText(zone.origin());
   if (!apex || rdata.size() < 20) return false;
   // RFC 2308 §5: a negative answer's SOA TTL is min(SOA TTL, SOA minimum).
-  const size_t m = rdata.size() - 4;
-  const uint32_t minimum = (uint32_t{rdata[m]} << 24) | (uint32_t{rdata[m + 1]} << 16) |
-                           (uint32_t{rdata[m + 2]} << 8) | rdata[m + 3];
-  return ctx.response.AddRaw(Owner::Of(*apex), kTypeSoa, std::min(soa->ttl, minimum), rdata);
+  const uint32_t minimum = wire::Get32(&rdata[rdata.size() - 4]);
+  return ctx.response.AddRaw(Owner::Of(*apex), wire::kTypeSoa, std::min(soa->ttl, minimum), rdata);
 }
 
 }  // namespace dnsd::dns

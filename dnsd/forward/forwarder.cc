@@ -220,7 +220,7 @@ void Forwarder::OnAnswer(void* arg, int status, int timeouts, unsigned char* abu
   Forwarder* self = pending->owner;
   --self->in_flight_;
   try {
-    if (status == ARES_SUCCESS && abuf != nullptr && alen >= static_cast<int>(kHeaderSize)) {
+    if (status == ARES_SUCCESS && abuf != nullptr && alen >= static_cast<int>(wire::kHeaderSize)) {
       std::vector<uint8_t> answer(abuf, abuf + alen);
       RestoreClientView(pending->query, answer);
       pending->done(answer);

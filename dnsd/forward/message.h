@@ -1,6 +1,7 @@
 // The few wire-format edits a forwarder makes to DNS messages: a SERVFAIL built from a
 // client's query, and an upstream answer given back the client's view (ID, question-name
-// case, RA). Every length is checked before it is read; no allocation besides `out`.
+// case, RA). Messages are read with dnsd/wire (whose constants callers use too); every
+// length is checked before it is read; no allocation besides `out`.
 #pragma once
 
 #include <cstddef>
@@ -8,13 +9,9 @@
 #include <span>
 #include <vector>
 
+#include "dnsd/wire/wire.h"
+
 namespace dnsd::forward {
-
-inline constexpr size_t kHeaderSize = 12;
-
-// Length of the uncompressed name starting at offset (terminating zero included), or 0
-// when it is malformed, compressed or runs past the end.
-size_t NameLength(std::span<const uint8_t> msg, size_t offset);
 
 // A SERVFAIL for query: its ID, opcode and RD, RA set, the question echoed, and an OPT
 // record when the query carried one. Returns false when the query's header or question

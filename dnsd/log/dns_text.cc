@@ -19,24 +19,25 @@ std::string Owned(char* text, const char* fallback_prefix, unsigned value) {
 
 MessageSummary Summarize(std::span<const uint8_t> msg, bool walk_records) {
   MessageSummary s;
-  std::optional<dns::Header> header = dns::ParseHeader(msg);
+  std::optional<wire::Header> header = wire::ParseHeader(msg);
   if (!header) return s;
-  static_cast<dns::Header&>(s) = *header;
+  static_cast<wire::Header&>(s) = *header;
   s.has_header = true;
-  s.rcode = s.flags & 0xF;
-  dns::Question q;
-  if (s.qdcount == 0 || !dns::ParseQuestion(msg, q)) return s;
+  s.rcode = s.flags & wire::kRcodeMask;
+  wire::Question q;
+  if (s.qdcount == 0 || !wire::ParseQuestion(msg, q)) return s;
   s.has_question = true;
-  dns::NameText name;
-  dns::ToText(msg.subspan(q.name_begin, q.end - 4 - q.name_begin), name);
+  wire::NameText name;
+  wire::ToText(msg.subspan(q.name_begin, q.end - 4 - q.name_begin), name);
   s.qname = name.view();
   s.qtype = q.qtype;
   s.qclass = q.qclass;
   if (!walk_records || s.qdcount != 1) return s;
-  dns::Edns edns;
-  if (!dns::ParseRecords(msg, s, q.end, edns)) return s;
+  wire::Edns edns;
+  if (!wire::ParseRecords(msg, s, q.end, edns)) return s;
   s.records_ok = true;
-  if (edns.present) s.rcode = static_cast<uint16_t>((edns.extended_rcode << 4) | (s.flags & 0xF));
+  if (edns.present)
+    s.rcode = static_cast<uint16_t>((edns.extended_rcode << 4) | (s.flags & wire::kRcodeMask));
   return s;
 }
 
@@ -54,7 +55,7 @@ std::string RcodeText(uint16_t rcode) {
                                            "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
                                            "NXRRSET", "NOTAUTH", "NOTZONE"};
   if (rcode < std::size(kNames)) return kNames[rcode];
-  if (rcode == 16) return "BADVERS";
+  if (rcode == wire::kRcodeBadVers) return "BADVERS";
   return "RCODE" + std::to_string(rcode);
 }
 

@@ -1,7 +1,7 @@
 // What a log line says about a DNS message: its header, its first question (the name as
 // the client spelled it, escaped as in a zone file) and its rcode, extended by the OPT
-// record, plus mnemonics for types, classes and rcodes. Reads through dnsd/dns's wire
-// parser, so input is as hostile as it likes. Pure functions; any thread.
+// record, plus mnemonics for types, classes and rcodes. Reads through dnsd/wire, so input
+// is as hostile as it likes. Pure functions; any thread.
 #pragma once
 
 #include <cstddef>
@@ -9,22 +9,18 @@
 #include <span>
 #include <string>
 
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::log {
 
-struct MessageSummary : dns::Header {
-  bool has_header = false;  // at least 12 bytes (else the header fields are 0)
+struct MessageSummary : wire::Header {
+  bool has_header = false;    // at least 12 bytes (else the header fields are 0)
   bool has_question = false;  // qdcount >= 1 and the first question parsed
   std::string qname;          // escaped presentation form, trailing dot; "." for the root
   uint16_t qtype = 0;
   uint16_t qclass = 0;
   bool records_ok = false;  // every record after the question parsed (only when has_question)
   uint16_t rcode = 0;       // header rcode, extended by the OPT record when records_ok
-
-  bool aa() const { return (flags & 0x0400) != 0; }
-  bool tc() const { return (flags & 0x0200) != 0; }
-  bool ra() const { return (flags & 0x0080) != 0; }
 };
 
 // Reads as much of msg as parses. With walk_records, also walks the answer, authority

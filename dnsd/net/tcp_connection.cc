@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "dnsd/net/worker.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::net {
 namespace {
@@ -105,8 +106,8 @@ void TcpConnection::Receive(std::span<const uint8_t> data) {
 size_t TcpConnection::HandleFrames(std::span<const uint8_t> data) {
   size_t offset = 0;
   while (!closed_ && !paused_ && data.size() - offset >= 2) {
-    size_t length = size_t{data[offset]} << 8 | data[offset + 1];
-    if (data.size() - offset - 2 < length) break;  // partial frame: wait for more
+    const size_t length = wire::Get16(&data[offset]);  // RFC 7766 8: the length prefix
+    if (data.size() - offset - 2 < length) break;      // partial frame: wait for more
     HandleQuery(data.subspan(offset + 2, length));
     offset += 2 + length;
   }
@@ -140,8 +141,8 @@ void TcpConnection::OnForwarded(std::span<const uint8_t> response) {
 
 void TcpConnection::Send(std::span<const uint8_t> message) {
   if (closed_ || message.size() > 65535) return;
-  uint8_t prefix[2] = {static_cast<uint8_t>(message.size() >> 8),
-                       static_cast<uint8_t>(message.size() & 0xff)};
+  uint8_t prefix[2];
+  wire::Put16(prefix, static_cast<uint16_t>(message.size()));
   uv_buf_t bufs[2] = {uv_buf_init(reinterpret_cast<char*>(prefix), 2),
                       uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(message.data())),
                                   static_cast<unsigned>(message.size()))};

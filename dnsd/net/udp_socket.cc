@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "dnsd/forward/message.h"
 #include "dnsd/net/worker.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::net {
 
@@ -98,7 +98,7 @@ void UdpSocket::HandleDatagram(size_t slot, size_t& replies, SteadyTime start) {
   const mmsghdr& m = buffers_.msgs[slot];
   size_t length = m.msg_len;
   // Cut by the slot: not a whole message, so only its header is looked at.
-  if (m.msg_hdr.msg_flags & MSG_TRUNC) length = std::min(length, forward::kHeaderSize);
+  if (m.msg_hdr.msg_flags & MSG_TRUNC) length = std::min(length, wire::kHeaderSize);
   std::span<const uint8_t> query(buffers_.slots.get() + slot * UdpBatchBuffers::kSlotStride,
                                  length);
   const auto* from = reinterpret_cast<const sockaddr*>(&buffers_.peers[slot]);

@@ -6,6 +6,7 @@
 #include "dnsd/forward/message.h"
 #include "dnsd/log/query_log.h"
 #include "dnsd/net/tcp_connection.h"
+#include "dnsd/wire/wire.h"
 
 namespace dnsd::net {
 namespace {
@@ -113,7 +114,7 @@ dns::AnswerResult Worker::Process(std::span<const uint8_t> query, dns::Transport
       if (transport == dns::Transport::kTcp) {
         metrics_.RecordQuery(r.qtype, r.rcode, SecondsSince(start));
       }
-      if (r.rcode == 1) {  // FORMERR
+      if (r.rcode == wire::kRcodeFormErr) {
         metrics_.malformed.Inc();
         WarnMalformed(query, peer);
       }
@@ -131,7 +132,7 @@ dns::AnswerResult Worker::Process(std::span<const uint8_t> query, dns::Transport
       break;
     case dns::Disposition::kDrop:
       metrics_.dropped.Inc();
-      if (query.size() < forward::kHeaderSize) metrics_.malformed.Inc();
+      if (query.size() < wire::kHeaderSize) metrics_.malformed.Inc();
       WarnMalformed(query, peer);
       break;
     case dns::Disposition::kForward:
@@ -196,8 +197,9 @@ void Worker::Forward(std::span<const uint8_t> query, const sockaddr* peer,
 }
 
 void Worker::RecordForwarded(uint16_t qtype, std::span<const uint8_t> response, SteadyTime start) {
-  if (response.size() < forward::kHeaderSize) return;
-  metrics_.RecordQuery(qtype, response[3] & 0x0f, SecondsSince(start));
+  if (response.size() < wire::kHeaderSize) return;
+  metrics_.RecordQuery(qtype, wire::Get16(&response[wire::kFlagsAt]) & wire::kRcodeMask,
+                       SecondsSince(start));
 }
 
 void Worker::OnConnection(uv_stream_t* server, int status) {

@@ -129,6 +129,11 @@ const char* const kNames[] = {
     "_dns._udp.service.discovery.",
     "_web._udp.service.discovery.",
     "_web.service.discovery.",
+    "_tcp.service.discovery.",
+    "_UDP.Service.discovery.",
+    "_blue.service.discovery.",
+    "_canary.service.discovery.",
+    "_nope.service.discovery.",
     "dns.service.discovery.",
     "down.service.discovery.",
     "missing.service.discovery.",
@@ -311,6 +316,41 @@ TEST_CASE("a new zone set rebuilds entries, so static records join the answer", 
   list.emplace_back("discovery.", std::move(inside));
   f.shared_zones = std::make_shared<zones::ZoneSet>(std::move(list));
   CHECK(Decode(f.Both(web, Transport::kUdp)).answer.size() == 2);
+}
+
+TEST_CASE("cached empty non-terminals follow the registry like Answer()", "[dns][cache]") {
+  struct Step {
+    std::vector<registry::Instance> instances;
+    std::vector<std::pair<const char*, int>> rcodes;  // name -> rcode after this change
+  };
+  registry::Instance udp = MakeInstance("dns", "dns-1", "10.0.1.1", 53);
+  udp.proto = registry::Proto::kUdp;
+  const registry::Instance blue = WithTags(MakeInstance("web", "web-1", "10.0.0.1"), {"blue"});
+  const Step steps[] = {
+      {{blue}, {{"_tcp.", 0}, {"_udp.", 3}, {"_blue.", 0}, {"_web.", 3}}},
+      {{blue, udp}, {{"_tcp.", 0}, {"_udp.", 0}, {"_blue.", 0}, {"_web.", 3}}},
+      {{udp}, {{"_tcp.", 3}, {"_udp.", 0}, {"_blue.", 3}, {"_web.", 3}}},
+      {{}, {{"_tcp.", 3}, {"_udp.", 3}, {"_blue.", 3}, {"_web.", 3}}},
+      {{blue}, {{"_tcp.", 0}, {"_udp.", 3}, {"_blue.", 0}, {"_web.", 3}}},
+  };
+  CacheFixture f;
+  uint64_t index = 1;
+  for (const Step& step : steps) {
+    f.SetInstances(step.instances, ViewOptions{++index});
+    for (const auto& [label, rcode] : step.rcodes) {
+      const std::string name = std::string(label) + "service.discovery.";
+      for (uint16_t type : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_SRV}) {
+        CAPTURE(index, name, type);
+        for (int round = 0; round < 3; ++round) {
+          const Decoded d = Decode(f.Both(BuildQuery(name, type), Transport::kUdp));
+          CHECK(d.rcode == rcode);
+          CHECK(d.answer.empty());
+          CHECK(d.authority.size() == 1);  // the SOA, NODATA or NXDOMAIN
+        }
+      }
+    }
+  }
+  CHECK(f.cache->stats().hits > 0);
 }
 
 TEST_CASE("answers that do not fit whole are left to Answer() (TC over UDP)", "[dns][cache]") {

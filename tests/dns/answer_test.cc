@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -95,7 +96,11 @@ const NameCase kNameCases[] = {
      0,
      {"1 1 8080 web-1.web.instance.discovery."}},
     {"_web._nosuch.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
-    {"_web.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // empty non-terminal
+    {"_tcp.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // empty non-terminals
+    {"_udp.service.discovery.", LDNS_RR_TYPE_A, 0, {}},
+    {"_primary.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},
+    {"_old.service.discovery.", LDNS_RR_TYPE_SRV, 0, {}},  // tag of a critical instance
+    {"_web.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},  // no instance is tagged "web"
     {"_nosuch.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"x._web.service.discovery.", LDNS_RR_TYPE_SRV, 3, {}},
     {"a.primary.web.service.discovery.", LDNS_RR_TYPE_A, 3, {}},
@@ -284,6 +289,32 @@ TEST_CASE("an unloaded registry answers SERVFAIL for names in the domain", "[dns
     CHECK(r.rcode() == LDNS_RCODE_SERVFAIL);
     CHECK(r.result.rcode == 2);
     CHECK(r.answer().empty());
+  }
+}
+
+TEST_CASE("random and mutated packets never crash and give drop, FORMERR or a reply", "[dns]") {
+  DnsFixture f;
+  f.SetInstances({MakeInstance("web", "web-1", "10.0.0.1")});
+  std::mt19937 gen(7);
+  QueryOptions o;
+  o.edns = true;
+  const std::vector<uint8_t> base = BuildQuery("web.service.discovery.", 33, o);
+  std::vector<uint8_t> out;
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<uint8_t> q = base;
+    const int flips = 1 + static_cast<int>(gen() % 4);
+    for (int k = 0; k < flips; ++k) q[gen() % q.size()] = static_cast<uint8_t>(gen());
+    if (gen() % 4 == 0) q.resize(gen() % (q.size() + 1));
+    if (gen() % 8 == 0) {
+      q.resize(gen() % 64);
+      for (uint8_t& b : q) b = static_cast<uint8_t>(gen());
+    }
+    const auto t = gen() % 2 ? dns::Transport::kUdp : dns::Transport::kTcp;
+    const dns::AnswerResult r = f.Raw(q, t, out);
+    if (r.disposition != dns::Disposition::kReply) continue;
+    ldns_pkt* raw = nullptr;
+    REQUIRE(ldns_wire2pkt(&raw, out.data(), out.size()) == LDNS_STATUS_OK);
+    ldns_pkt_free(raw);
   }
 }
 

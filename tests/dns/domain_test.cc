@@ -1,7 +1,10 @@
 // ClassifyDomainName: what each name inside D means, independent of the wire format.
 #include "dnsd/dns/domain.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <string>
+#include <vector>
 
 #include "tests/dns/dns_test_util.h"
 
@@ -33,7 +36,11 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
       {"other.discovery.", DomainNameKind::kNone},
       {"web.service.discovery.", DomainNameKind::kService},
       {"nope.service.discovery.", DomainNameKind::kNone},
-      {"_web.service.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"_tcp.service.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"_udp.service.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"_blue.service.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"_red.service.discovery.", DomainNameKind::kEmptyNonTerminal},  // any health
+      {"_web.service.discovery.", DomainNameKind::kNone},  // no instance is tagged "web"
       {"_nope.service.discovery.", DomainNameKind::kNone},
       {"blue.web.service.discovery.", DomainNameKind::kService, Kind::kTag, "blue"},
       {"red.web.service.discovery.", DomainNameKind::kService, Kind::kTag, "red"},
@@ -52,10 +59,10 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
       {"a.w1.web.instance.discovery.", DomainNameKind::kNone},
       {"a.b.c.d.e.discovery.", DomainNameKind::kNone},
   };
-  const dns::Name domain = *dns::Name::FromText("discovery.");
+  const wire::Name domain = *wire::Name::FromText("discovery.");
   for (const ClassifyCase& c : cases) {
     CAPTURE(c.name);
-    const dns::Name name = *dns::Name::FromText(c.name);
+    const wire::Name name = *wire::Name::FromText(c.name);
     size_t above = 0;
     REQUIRE(name.IsAtOrBelow(domain, &above));
     const dns::DomainName dn = dns::ClassifyDomainName(name, above, *view);
@@ -65,6 +72,66 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
       CHECK(dn.filter.tag == c.tag);
     }
     if (c.kind == DomainNameKind::kInstance) CHECK(dn.instance->id == "w2");
+  }
+}
+
+// An empty non-terminal exists exactly when a name below it exists (RFC 8020): each
+// parent is checked against every child name the forms allow, in several registries.
+struct EntCase {
+  std::string parent;
+  std::vector<std::string> children;  // every name of a form one label below it
+};
+
+std::vector<EntCase> EntCases(const std::vector<std::string>& services,
+                              const std::vector<std::string>& ids,
+                              const std::vector<std::string>& labels) {
+  std::vector<EntCase> cases;
+  for (const std::string& label : labels) {  // _<label>.service.D above _<svc>._<label>
+    EntCase c{"_" + label + ".service.discovery.", {}};
+    for (const std::string& svc : services) c.children.push_back("_" + svc + "." + c.parent);
+    cases.push_back(c);
+  }
+  for (const std::string& svc : services) {  // <svc>.instance.D above <id>.<svc>
+    EntCase c{svc + ".instance.discovery.", {}};
+    for (const std::string& id : ids) c.children.push_back(id + "." + c.parent);
+    cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST_CASE("empty non-terminals exist exactly when a name below them exists", "[dns]") {
+  auto udp = MakeInstance("dns", "d1", "10.0.1.1", 53);
+  udp.proto = registry::Proto::kUdp;
+  auto critical = WithHealth(WithTags(MakeInstance("web", "w2", "10.0.0.2"), {"red"}),
+                             registry::Health::kCritical);
+  const std::vector<std::vector<registry::Instance>> registries = {
+      {},         {WithTags(MakeInstance("web", "w1", "10.0.0.1"), {"blue"}), critical, udp}, {udp},
+      {critical}, {WithTags(MakeInstance("tcp", "t1", "10.0.0.3"), {"web", "udp"})},
+  };
+  const std::vector<std::string> services = {"web", "dns", "tcp", "nope"};
+  const std::vector<std::string> ids = {"w1", "w2", "d1", "t1", "x"};
+  const std::vector<std::string> labels = {"tcp", "udp", "blue", "red", "web", "dns", "nope"};
+  const wire::Name domain = *wire::Name::FromText("discovery.");
+  auto classify = [&](const registry::RegistryView& view, const std::string& text) {
+    const wire::Name name = *wire::Name::FromText(text);
+    size_t above = 0;
+    REQUIRE(name.IsAtOrBelow(domain, &above));
+    return dns::ClassifyDomainName(name, above, view).kind;
+  };
+  for (size_t r = 0; r < registries.size(); ++r) {
+    const auto view = BuildView(registries[r]);
+    CAPTURE(r);
+    // The fixed structure of D always exists (it never hides a name, RFC 8020).
+    CHECK(classify(*view, "service.discovery.") == DomainNameKind::kEmptyNonTerminal);
+    CHECK(classify(*view, "instance.discovery.") == DomainNameKind::kEmptyNonTerminal);
+    for (const EntCase& c : EntCases(services, ids, labels)) {
+      CAPTURE(c.parent);
+      const bool below = std::any_of(c.children.begin(), c.children.end(), [&](const auto& n) {
+        return classify(*view, n) != DomainNameKind::kNone;
+      });
+      CHECK(classify(*view, c.parent) ==
+            (below ? DomainNameKind::kEmptyNonTerminal : DomainNameKind::kNone));
+    }
   }
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 #include "tests/dns/dns_test_util.h"
 
 namespace dnsd::testing {
@@ -51,7 +51,7 @@ TEST_CASE("A answers are cut to whole records within the UDP size, with TC", "[d
     o.edns = c.edns;
     o.udp_size = c.client_size;
     const Reply r = f.Ask("web.service.discovery.", LDNS_RR_TYPE_A, Transport::kUdp, o);
-    const size_t opt = c.edns ? dns::kOptRecordSize : 0;
+    const size_t opt = c.edns ? wire::kOptRecordSize : 0;
     const size_t expected = (c.limit - kPrefix - opt) / kARecord;
     CHECK(r.wire.size() <= c.limit);
     CHECK(r.answer().size() == expected);

@@ -93,14 +93,5 @@ TEST_CASE("an upstream answer gets the client's ID, spelling and RA", "[forward]
   }());
 }
 
-TEST_CASE("NameLength rejects truncated and compressed names", "[forward]") {
-  auto n = Name("a.bc");
-  CHECK(NameLength(n, 0) == n.size());
-  n.pop_back();
-  CHECK(NameLength(n, 0) == 0);
-  std::vector<uint8_t> pointer = {0xC0, 0x0C};
-  CHECK(NameLength(pointer, 0) == 0);
-}
-
 }  // namespace
 }  // namespace dnsd::forward

@@ -1,11 +1,15 @@
-// DNS wire format as dnsd needs it: the header, one question, the EDNS(0) OPT record of
-// a query, domain names as lower-case wire labels, and a Writer that builds a response
-// into a caller-owned buffer with name compression and whole-record rollback.
+// DNS wire format (RFC 1035 4.1, RFC 6891) for every part of dnsd that reads or writes
+// messages (dns, its answer cache, forward, log, net): the header and its flags, names
+// (uncompressed in questions, skipped when compressed in records), one question, the
+// EDNS(0) OPT record, and a Writer that builds a message into a caller-owned buffer with
+// name compression and whole-record rollback. It knows nothing of the server.
 //
 // Everything here is a plain value or works on spans the caller owns; nothing allocates.
-// Input is hostile: every length is checked before it is read.
+// Input is hostile: every length is checked before it is read. The small readers are
+// inline, for the answer cache's hot path.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +17,7 @@
 #include <span>
 #include <string_view>
 
-namespace dnsd::dns {
+namespace dnsd::wire {
 
 inline constexpr uint16_t kTypeA = 1;
 inline constexpr uint16_t kTypeNs = 2;
@@ -38,12 +42,118 @@ inline constexpr uint8_t kRcodeNotImp = 4;
 inline constexpr uint8_t kRcodeRefused = 5;
 inline constexpr uint8_t kRcodeBadVers = 16;  // extended: upper 8 bits go in the OPT TTL
 
+// The header's second field (RFC 1035 4.1.1; CD: RFC 4035 3.2.2).
+inline constexpr uint16_t kFlagQr = 0x8000;
+inline constexpr uint16_t kOpcodeMask = 0x7800;
+inline constexpr uint16_t kFlagAa = 0x0400;
+inline constexpr uint16_t kFlagTc = 0x0200;
+inline constexpr uint16_t kFlagRd = 0x0100;
+inline constexpr uint16_t kFlagRa = 0x0080;
+inline constexpr uint16_t kFlagCd = 0x0010;
+inline constexpr uint16_t kRcodeMask = 0x000F;
+
+// Byte offsets of the header's fields.
+inline constexpr size_t kIdAt = 0;
+inline constexpr size_t kFlagsAt = 2;
+inline constexpr size_t kQdcountAt = 4;
+inline constexpr size_t kAncountAt = 6;
+inline constexpr size_t kNscountAt = 8;
+inline constexpr size_t kArcountAt = 10;
+
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kMaxNameWire = 255;  // RFC 1035 2.3.4, root byte included
 inline constexpr size_t kMaxLabel = 63;
-inline constexpr size_t kOptRecordSize = 11;  // root owner + 10 fixed bytes, no options
+inline constexpr size_t kRecordFieldsSize = 10;  // type, class, TTL, rdlength
+inline constexpr size_t kOptRecordSize = 11;     // root owner + 10 fixed bytes, no options
 inline constexpr size_t kMinUdpSize = 512;
+inline constexpr uint16_t kPointerBits = 0xC000;  // a compression pointer's top two bits
 inline constexpr uint16_t kMaxPointerTarget = 0x3FFF;
+
+// Big-endian reads and writes at p; the caller has checked the bounds.
+inline uint16_t Get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint32_t Get32(const uint8_t* p) {
+  return static_cast<uint32_t>(Get16(p)) << 16 | Get16(p + 2);
+}
+inline void Put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+inline void Put32(uint8_t* p, uint32_t v) {
+  Put16(p, static_cast<uint16_t>(v >> 16));
+  Put16(p + 2, static_cast<uint16_t>(v));
+}
+
+// ASCII lower case, as labels compare (RFC 4343); other bytes are left alone.
+inline uint8_t Lower(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
+}
+
+// Reads the uncompressed name at msg[at], calling on_label(label bytes, length) for each
+// label left to right. Returns the offset just past the root byte, or 0 when the name
+// runs past the end, has a compression pointer or an extended label type, or exceeds
+// 255 bytes. (Questions dnsd answers and rdata stored by zones are never compressed.)
+template <typename OnLabel>
+inline size_t ReadName(std::span<const uint8_t> msg, size_t at, OnLabel&& on_label) {
+  // Every byte of the name, its root included, lies below limit: inside msg, and within
+  // 255 bytes of the start. One bound to check per label keeps the hot path short.
+  const size_t limit = std::min(msg.size(), at + kMaxNameWire);
+  if (at >= limit) return 0;
+  for (;;) {
+    const uint8_t len = msg[at];
+    if (len == 0) return at + 1;
+    if (len > kMaxLabel) return 0;  // a pointer (0xC0) or an extended label type
+    const size_t next = at + 1 + len;
+    if (next >= limit) return 0;
+    on_label(&msg[at + 1], len);
+    at = next;
+  }
+}
+
+// The length of the uncompressed name at msg[at] (root byte included), 0 when ReadName
+// rejects it.
+inline size_t NameLength(std::span<const uint8_t> msg, size_t at) {
+  const size_t end = ReadName(msg, at, [](const uint8_t*, size_t) {});
+  return end == 0 ? 0 : end - at;
+}
+
+// Skips a possibly compressed name in a record: a pointer ends it, so this never follows
+// one and cannot loop. Returns the offset after the name, or 0 on overrun, an extended
+// label type or more than 255 bytes. *is_root: the name is the root.
+size_t SkipName(std::span<const uint8_t> msg, size_t at, bool* is_root = nullptr);
+
+// The fixed fields after a record's owner name, read at p (kRecordFieldsSize bytes).
+struct RecordFields {
+  uint16_t type = 0;
+  uint16_t rclass = 0;  // OPT: the sender's UDP payload size
+  uint32_t ttl = 0;     // OPT: extended rcode (8 bits), version (8), flags (16)
+  uint16_t rdlength = 0;
+};
+inline RecordFields ReadRecordFields(const uint8_t* p) {
+  return {Get16(p), Get16(p + 2), Get32(p + 4), Get16(p + 8)};
+}
+
+// An OPT record's options must tile its rdata msg[at, at + rdlength) exactly.
+inline bool OptionsWellFormed(std::span<const uint8_t> msg, size_t at, size_t rdlength) {
+  const size_t end = at + rdlength;
+  while (at < end) {
+    if (end - at < 4) return false;
+    const size_t len = Get16(&msg[at + 2]);
+    at += 4;
+    if (end - at < len) return false;
+    at += len;
+  }
+  return true;
+}
+
+// Writes an OPT record without options at p (kOptRecordSize bytes): root owner, our UDP
+// payload size, the upper 8 bits of the rcode, version 0, no flags.
+inline void PutOpt(uint8_t* p, uint16_t udp_size, uint8_t extended_rcode = 0) {
+  p[0] = 0;
+  Put16(p + 1, kTypeOpt);
+  Put16(p + 3, udp_size);
+  Put32(p + 5, static_cast<uint32_t>(extended_rcode) << 24);
+  Put16(p + 9, 0);
+}
 
 struct Header {
   uint16_t id = 0;
@@ -53,10 +163,13 @@ struct Header {
   uint16_t nscount = 0;
   uint16_t arcount = 0;
 
-  bool qr() const { return (flags & 0x8000) != 0; }
-  uint8_t opcode() const { return static_cast<uint8_t>((flags >> 11) & 0xF); }
-  bool rd() const { return (flags & 0x0100) != 0; }
-  bool cd() const { return (flags & 0x0010) != 0; }
+  bool qr() const { return (flags & kFlagQr) != 0; }
+  uint8_t opcode() const { return static_cast<uint8_t>((flags & kOpcodeMask) >> 11); }
+  bool aa() const { return (flags & kFlagAa) != 0; }
+  bool tc() const { return (flags & kFlagTc) != 0; }
+  bool rd() const { return (flags & kFlagRd) != 0; }
+  bool ra() const { return (flags & kFlagRa) != 0; }
+  bool cd() const { return (flags & kFlagCd) != 0; }
 };
 
 // Reads the 12-byte header; nullopt when the packet is shorter.
@@ -120,8 +233,9 @@ struct Question {
   uint16_t qclass = 0;
 };
 
-// Parses the one question at offset 12. False (FORMERR) on any length overrun, a label
-// over 63 bytes, a name over 255 bytes, or a compression pointer / extended label type.
+// Parses the one question at offset 12 (ReadName's rules). False (FORMERR) on any length
+// overrun, a label over 63 bytes, a name over 255 bytes, or a compression pointer /
+// extended label type.
 bool ParseQuestion(std::span<const uint8_t> packet, Question& q);
 
 struct Edns {
@@ -203,4 +317,4 @@ class Writer {
   size_t name_count_ = 0;
 };
 
-}  // namespace dnsd::dns
+}  // namespace dnsd::wire

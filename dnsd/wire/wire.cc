@@ -1,26 +1,16 @@
 // Wire-format parsing and writing (RFC 1035 4.1, RFC 6891).
-#include "dnsd/dns/wire.h"
+#include "dnsd/wire/wire.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace dnsd::dns {
-namespace {
-
-uint16_t Get16(std::span<const uint8_t> p, size_t at) {
-  return static_cast<uint16_t>((p[at] << 8) | p[at + 1]);
-}
-
-uint8_t Lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c; }
-
-// Skips a possibly compressed name in a record. A pointer ends the name, so this never
-// follows one and cannot loop. Returns the offset after the name, or 0 on overrun.
-size_t SkipName(std::span<const uint8_t> p, size_t at, bool* is_root) {
+namespace dnsd::wire {
+size_t SkipName(std::span<const uint8_t> msg, size_t at, bool* is_root) {
   size_t total = 0;
-  *is_root = at < p.size() && p[at] == 0;
-  while (at < p.size()) {
-    const uint8_t len = p[at];
-    if ((len & 0xC0) == 0xC0) return at + 2 <= p.size() ? at + 2 : 0;
+  if (is_root != nullptr) *is_root = at < msg.size() && msg[at] == 0;
+  while (at < msg.size()) {
+    const uint8_t len = msg[at];
+    if ((len & 0xC0) == 0xC0) return at + 2 <= msg.size() ? at + 2 : 0;
     if ((len & 0xC0) != 0) return 0;  // extended label types (RFC 6891 obsoleted them)
     total += len + 1u;
     if (total > kMaxNameWire) return 0;
@@ -30,30 +20,16 @@ size_t SkipName(std::span<const uint8_t> p, size_t at, bool* is_root) {
   return 0;
 }
 
-// The OPT record's options must tile its rdata exactly.
-bool OptionsWellFormed(std::span<const uint8_t> p, size_t at, size_t rdlen) {
-  const size_t end = at + rdlen;
-  while (at < end) {
-    if (end - at < 4) return false;
-    const size_t len = Get16(p, at + 2);
-    at += 4;
-    if (end - at < len) return false;
-    at += len;
-  }
-  return true;
-}
-
-}  // namespace
-
 std::optional<Header> ParseHeader(std::span<const uint8_t> packet) {
   if (packet.size() < kHeaderSize) return std::nullopt;
+  const uint8_t* p = packet.data();
   Header h;
-  h.id = Get16(packet, 0);
-  h.flags = Get16(packet, 2);
-  h.qdcount = Get16(packet, 4);
-  h.ancount = Get16(packet, 6);
-  h.nscount = Get16(packet, 8);
-  h.arcount = Get16(packet, 10);
+  h.id = Get16(p + kIdAt);
+  h.flags = Get16(p + kFlagsAt);
+  h.qdcount = Get16(p + kQdcountAt);
+  h.ancount = Get16(p + kAncountAt);
+  h.nscount = Get16(p + kNscountAt);
+  h.arcount = Get16(p + kArcountAt);
   return h;
 }
 
@@ -96,15 +72,12 @@ std::optional<Name> Name::FromText(std::string_view text) {
 
 std::optional<Name> Name::FromWire(std::span<const uint8_t> data) {
   Name n;
-  size_t at = 0;
-  while (at < data.size()) {
-    const uint8_t len = data[at];
-    if (len == 0) return n;
-    if (len > kMaxLabel || at + 1 + len > data.size()) return std::nullopt;
-    if (!n.Append({reinterpret_cast<const char*>(&data[at + 1]), len})) return std::nullopt;
-    at += 1 + len;
-  }
-  return std::nullopt;
+  bool ok = true;
+  const size_t end = ReadName(data, 0, [&](const uint8_t* label, size_t len) {
+    ok = ok && n.Append({reinterpret_cast<const char*>(label), len});
+  });
+  if (end == 0 || !ok) return std::nullopt;
+  return n;
 }
 
 bool Name::IsAtOrBelow(const Name& suffix, size_t* labels_above) const {
@@ -153,21 +126,14 @@ void ToText(std::span<const uint8_t> wire_name, NameText& out) {
 }
 
 bool ParseQuestion(std::span<const uint8_t> packet, Question& q) {
-  size_t at = kHeaderSize;
   q = Question{};
-  while (true) {
-    if (at >= packet.size()) return false;
-    const uint8_t len = packet[at];
-    if (len == 0) break;
-    if ((len & 0xC0) != 0) return false;  // no pointers in a question we answer
-    if (at + 1 + len > packet.size()) return false;
-    if (!q.name.Append({reinterpret_cast<const char*>(&packet[at + 1]), len})) return false;
-    at += 1 + len;
-  }
-  at += 1;  // root
-  if (packet.size() - at < 4) return false;
-  q.qtype = Get16(packet, at);
-  q.qclass = Get16(packet, at + 2);
+  bool ok = true;
+  const size_t at = ReadName(packet, kHeaderSize, [&](const uint8_t* label, size_t len) {
+    ok = ok && q.name.Append({reinterpret_cast<const char*>(label), len});
+  });
+  if (at == 0 || !ok || packet.size() - at < 4) return false;
+  q.qtype = Get16(&packet[at]);
+  q.qclass = Get16(&packet[at + 2]);
   q.end = at + 4;
   return true;
 }
@@ -181,20 +147,19 @@ bool ParseRecords(std::span<const uint8_t> packet, const Header& header, size_t 
   for (size_t i = 0; i < records; ++i) {
     bool root = false;
     at = SkipName(packet, at, &root);
-    if (at == 0 || packet.size() - at < 10) return false;
-    const uint16_t type = Get16(packet, at);
-    const size_t rdlen = Get16(packet, at + 8);
-    const size_t rdata = at + 10;
-    if (packet.size() - rdata < rdlen) return false;
-    if (type == kTypeOpt && i >= additional_from) {
+    if (at == 0 || packet.size() - at < kRecordFieldsSize) return false;
+    const RecordFields rr = ReadRecordFields(&packet[at]);
+    const size_t rdata = at + kRecordFieldsSize;
+    if (packet.size() - rdata < rr.rdlength) return false;
+    if (rr.type == kTypeOpt && i >= additional_from) {
       if (edns.present || !root) return false;
-      if (!OptionsWellFormed(packet, rdata, rdlen)) return false;
+      if (!OptionsWellFormed(packet, rdata, rr.rdlength)) return false;
       edns.present = true;
-      edns.udp_size = Get16(packet, at + 2);
-      edns.extended_rcode = packet[at + 4];  // TTL = ext-rcode(8) version(8) flags(16)
-      edns.version = packet[at + 5];
+      edns.udp_size = rr.rclass;
+      edns.extended_rcode = static_cast<uint8_t>(rr.ttl >> 24);
+      edns.version = static_cast<uint8_t>(rr.ttl >> 16);
     }
-    at = rdata + rdlen;
+    at = rdata + rr.rdlength;
   }
   return true;  // trailing bytes after the counted records are ignored
 }
@@ -231,7 +196,7 @@ void Writer::SetU16(size_t at, uint16_t v) {
 }
 
 void Writer::Pointer(size_t target) {
-  U16(static_cast<uint16_t>(0xC000 | (target & kMaxPointerTarget)));
+  U16(static_cast<uint16_t>(kPointerBits | (target & kMaxPointerTarget)));
 }
 
 void Writer::Remember(size_t at) {
@@ -295,4 +260,4 @@ void Writer::WriteNameUncompressed(const Name& name) {
   if (!overflow_) AddCompressionTarget(start, name);
 }
 
-}  // namespace dnsd::dns
+}  // namespace dnsd::wire
