@@ -13,7 +13,7 @@
 
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 #include "registry/clock.h"
 #include "registry/published.h"
 #include "registry/registry.h"
@@ -64,12 +64,12 @@ class Server {
   std::unique_ptr<http::HttpServer> http_;
   std::vector<std::string> dns_listeners_;
 
-  net::UvHandle<uv_timer_t> tick_timer_;
+  uv::UvHandle<uv_timer_t> tick_timer_;
   std::optional<registry::TimePoint> armed_deadline_;
   std::optional<registry::TimePoint> last_fired_;
-  net::UvHandle<uv_check_t> check_;
-  net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
-  net::UvHandle<uv_timer_t> shutdown_guard_;
+  uv::UvHandle<uv_check_t> check_;
+  uv::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
+  uv::UvHandle<uv_timer_t> shutdown_guard_;
   bool stopping_ = false;
 };
 

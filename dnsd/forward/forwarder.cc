@@ -9,11 +9,11 @@
 
 #include "dnsd/forward/message.h"
 #include "dnsd/log/dns_text.h"
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::forward {
 
-using net::UvHandle;
+using uv::UvHandle;
 
 // One c-ares channel bound to a libuv loop. c-ares tells us which sockets to watch
 // (sock_state_cb); we tell it when they are ready (ares_process_fd) and when its next
