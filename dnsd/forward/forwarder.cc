@@ -96,11 +96,13 @@ std::vector<ares_addr_port_node> ServerList(const std::vector<Upstream>& upstrea
     ares_addr_port_node& n = nodes[i];
     const Upstream& u = upstreams[i];
     n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
-    n.family = u.v6 ? AF_INET6 : AF_INET;
-    if (u.v6) {
-      std::memcpy(&n.addr.addr6, u.addr.data(), 16);
+    sockaddr_storage ss{};
+    u.ToSockaddr(ss);  // upstreams are parsed, so the host is an IP literal
+    n.family = ss.ss_family;
+    if (n.family == AF_INET6) {
+      std::memcpy(&n.addr.addr6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
     } else {
-      std::memcpy(&n.addr.addr4, u.addr.data(), 4);
+      std::memcpy(&n.addr.addr4, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
     }
     n.udp_port = u.port;
     n.tcp_port = u.port;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.h"
+#include "dnsd/addr/address.h"
 #include "registry/registry.h"
 
 namespace dnsd::http {
