@@ -14,8 +14,8 @@
 
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"
-#include "dnsd/net/uv_handle.h"
 #include "dnsd/store/data_dir_store.h"
+#include "dnsd/uv/uv_handle.h"
 #include "registry/clock.h"
 #include "registry/published.h"
 #include "registry/registry.h"
@@ -68,7 +68,7 @@ class Server {
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
   std::thread loader_;                        // reads the data dir while the loop serves
   store::Loaded loaded_;                      // the loader's result, read after join
-  net::UvHandle<uv_async_t> load_done_;
+  uv::UvHandle<uv_async_t> load_done_;
   int exit_code_ = 0;
   RegistryEventLogger event_logger_;
   std::unique_ptr<registry::Published<zones::ZoneSet>> zones_;
@@ -76,12 +76,12 @@ class Server {
   std::unique_ptr<http::HttpServer> http_;
   std::vector<std::string> dns_listeners_;
 
-  net::UvHandle<uv_timer_t> tick_timer_;
+  uv::UvHandle<uv_timer_t> tick_timer_;
   std::optional<registry::TimePoint> armed_deadline_;
   std::optional<registry::TimePoint> last_fired_;
-  net::UvHandle<uv_check_t> check_;
-  net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
-  net::UvHandle<uv_timer_t> shutdown_guard_;
+  uv::UvHandle<uv_check_t> check_;
+  uv::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
+  uv::UvHandle<uv_timer_t> shutdown_guard_;
   bool stopping_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dnsd/addr/address.h"
 #include "registry/registry.h"
 
 namespace dnsd::config {
@@ -16,11 +17,7 @@ namespace dnsd::config {
 using Duration = std::chrono::milliseconds;
 
 // "ADDR:PORT" parsed; IPv6 in brackets. host holds the literal without brackets.
-struct ListenAddress {
-  std::string host;
-  uint16_t port = 0;
-  std::string ToString() const;  // "127.0.0.1:8600", "[::1]:8600"
-};
+using ListenAddress = addr::Address;
 
 struct DnsConfig {
   std::vector<ListenAddress> listen{{"127.0.0.1", 8600}};
@@ -88,7 +85,7 @@ void ApplyYaml(const std::string& text, const std::string& source, Config& cfg,
 void Validate(const Config& cfg, std::vector<ConfigError>& errors);
 
 // Parses "ADDR:PORT" / "[v6]:PORT" / "ADDR" (with default_port).
-std::optional<ListenAddress> ParseAddress(const std::string& text, uint16_t default_port);
+using addr::ParseAddress;
 
 // Parses "500ms", "10s", "1m30s", "2h", or a plain number of seconds (SPEC §4).
 std::optional<Duration> ParseDuration(const std::string& text);

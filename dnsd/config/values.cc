@@ -1,52 +1,10 @@
 #include "dnsd/config/values.h"
 
-#include <arpa/inet.h>
-
-#include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "registry/duration.h"
 
 namespace dnsd::config {
-
-namespace {
-
-
-bool IsIpv4(std::string_view text) {
-  in_addr addr{};
-  return inet_pton(AF_INET, std::string(text).c_str(), &addr) == 1;
-}
-
-bool IsIpv6(std::string_view text) {
-  in6_addr addr{};
-  return inet_pton(AF_INET6, std::string(text).c_str(), &addr) == 1;
-}
-
-// The canonical text of an address literal ("0:0::1" -> "::1").
-std::string Canonical(std::string_view text, bool v6) {
-  char out[INET6_ADDRSTRLEN] = {};
-  if (v6) {
-    in6_addr addr{};
-    inet_pton(AF_INET6, std::string(text).c_str(), &addr);
-    inet_ntop(AF_INET6, &addr, out, sizeof out);
-  } else {
-    in_addr addr{};
-    inet_pton(AF_INET, std::string(text).c_str(), &addr);
-    inet_ntop(AF_INET, &addr, out, sizeof out);
-  }
-  return out;
-}
-
-std::optional<uint16_t> ParsePort(std::string_view text) {
-  unsigned value = 0;
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > 65535) return std::nullopt;
-  return static_cast<uint16_t>(value);
-}
-
-}  // namespace
 
 std::optional<Duration> ParseDuration(const std::string& text) {
   return registry::ParseDuration(text);
@@ -68,42 +26,7 @@ std::string FormatDuration(Duration d) {
   return out;
 }
 
-std::string ListenAddress::ToString() const {
-  bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-std::optional<ListenAddress> ParseAddress(const std::string& text, uint16_t default_port) {
-  std::string_view host = text;
-  std::optional<uint16_t> port = default_port;
-  bool v6 = false;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    host = std::string_view(text).substr(1, close - 1);
-    std::string_view rest = std::string_view(text).substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      port = ParsePort(rest.substr(1));
-    }
-    v6 = true;
-    if (!IsIpv6(host)) return std::nullopt;
-  } else if (std::count(text.begin(), text.end(), ':') > 1) {
-    v6 = true;  // a bare IPv6 literal cannot carry a port
-    if (!IsIpv6(host)) return std::nullopt;
-  } else {
-    size_t colon = text.find(':');
-    if (colon != std::string::npos) {
-      host = std::string_view(text).substr(0, colon);
-      port = ParsePort(std::string_view(text).substr(colon + 1));
-    }
-    if (!IsIpv4(host)) return std::nullopt;
-  }
-  if (!port) return std::nullopt;
-  return ListenAddress{Canonical(host, v6), *port};
-}
-
-bool IsIpLiteral(std::string_view text) { return IsIpv4(text) || IsIpv6(text); }
+bool IsIpLiteral(std::string_view text) { return addr::ParseIp(text, 0).has_value(); }
 
 std::string NormalizeDomain(std::string_view text) {
   std::string out(text);

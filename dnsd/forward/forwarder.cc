@@ -9,11 +9,11 @@
 
 #include "dnsd/forward/message.h"
 #include "dnsd/log/dns_text.h"
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::forward {
 
-using net::UvHandle;
+using uv::UvHandle;
 
 // One c-ares channel bound to a libuv loop. c-ares tells us which sockets to watch
 // (sock_state_cb); we tell it when they are ready (ares_process_fd) and when its next
@@ -96,11 +96,13 @@ std::vector<ares_addr_port_node> ServerList(const std::vector<Upstream>& upstrea
     ares_addr_port_node& n = nodes[i];
     const Upstream& u = upstreams[i];
     n.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
-    n.family = u.v6 ? AF_INET6 : AF_INET;
-    if (u.v6) {
-      std::memcpy(&n.addr.addr6, u.addr.data(), 16);
+    sockaddr_storage ss{};
+    u.ToSockaddr(ss);  // upstreams are parsed, so the host is an IP literal
+    n.family = ss.ss_family;
+    if (n.family == AF_INET6) {
+      std::memcpy(&n.addr.addr6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
     } else {
-      std::memcpy(&n.addr.addr4, u.addr.data(), 4);
+      std::memcpy(&n.addr.addr4, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
     }
     n.udp_port = u.port;
     n.tcp_port = u.port;

@@ -1,33 +1,10 @@
 #include "dnsd/forward/upstreams.h"
 
-#include <arpa/inet.h>
-
-#include <charconv>
 #include <fstream>
 #include <sstream>
 
 namespace dnsd::forward {
 namespace {
-
-std::optional<Upstream> ParseIp(std::string_view text) {
-  std::string s(text);
-  Upstream u;
-  if (inet_pton(AF_INET, s.c_str(), u.addr.data()) == 1) return u;
-  if (inet_pton(AF_INET6, s.c_str(), u.addr.data()) == 1) {
-    u.v6 = true;
-    return u;
-  }
-  return std::nullopt;
-}
-
-std::optional<uint16_t> ParsePort(std::string_view text) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<uint16_t>(value);
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -38,57 +15,10 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-std::string Upstream::ToString() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(v6 ? AF_INET6 : AF_INET, addr.data(), buf, sizeof buf);
-  std::string host(buf);
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
-
-bool Upstream::IsLoopback() const {
-  if (!v6) return addr[0] == 127;
-  for (size_t i = 0; i < 15; ++i) {
-    if (addr[i] != 0) return false;
-  }
-  return addr[15] == 1;
-}
-
-bool Upstream::IsUnspecified() const {
-  size_t n = v6 ? 16 : 4;
-  for (size_t i = 0; i < n; ++i) {
-    if (addr[i] != 0) return false;
-  }
-  return true;
-}
-
 std::optional<Upstream> ParseUpstream(std::string_view text, uint16_t default_port) {
-  text = Trim(text);
-  if (text.empty()) return std::nullopt;
-  if (text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    auto u = ParseIp(text.substr(1, close - 1));
-    if (!u || !u->v6) return std::nullopt;
-    std::string_view rest = text.substr(close + 1);
-    u->port = default_port;
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      auto port = ParsePort(rest.substr(1));
-      if (!port) return std::nullopt;
-      u->port = *port;
-    }
-    return u;
-  }
-  size_t colon = text.find(':');
-  if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
-    auto u = ParseIp(text.substr(0, colon));
-    auto port = ParsePort(text.substr(colon + 1));
-    if (!u || u->v6 || !port) return std::nullopt;
-    u->port = *port;
-    return u;
-  }
-  auto u = ParseIp(text);  // IPv4 or a bare IPv6 literal
-  if (u) u->port = default_port;
+  auto u = addr::ParseAddress(Trim(text), default_port);
+  // Port 0 can only be the default (a listener on port 0, for IsOwnAddress), never written.
+  if (u && u->port == 0 && default_port != 0) return std::nullopt;
   return u;
 }
 
@@ -101,7 +31,7 @@ std::vector<Upstream> ParseResolvConf(std::string_view text) {
     std::string keyword, value;
     if (!(words >> keyword >> value) || keyword != "nameserver") continue;
     if (value.find('%') != std::string::npos) continue;  // link-local with scope id
-    if (auto u = ParseIp(value)) out.push_back(*u);
+    if (auto u = addr::ParseIp(value, 53)) out.push_back(*u);
   }
   return out;
 }

@@ -3,28 +3,22 @@
 // Pure functions of their inputs (the resolv.conf text is read by ResolveUpstreams only).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dnsd/addr/address.h"
+
 namespace dnsd::forward {
 
-struct Upstream {
-  bool v6 = false;
-  std::array<uint8_t, 16> addr{};  // network byte order; v4 uses the first 4
-  uint16_t port = 53;
+// An upstream is an addr::Address: "10.0.0.2:53", "[2001:db8::1]:53".
+using Upstream = addr::Address;
 
-  std::string ToString() const;  // "10.0.0.2:53", "[2001:db8::1]:53"
-  bool IsLoopback() const;
-  bool IsUnspecified() const;  // 0.0.0.0 or ::
-  friend bool operator==(const Upstream&, const Upstream&) = default;
-};
-
-// Parses one address; port defaults to default_port. Bare IPv6 literals ("::1") are
-// accepted without brackets (and then carry no port).
+// Parses one address (addr::ParseAddress, surrounding blanks ignored); port defaults to
+// default_port. Bare IPv6 literals ("::1") are accepted without brackets (and then carry
+// no port). An explicit port 0 is rejected.
 std::optional<Upstream> ParseUpstream(std::string_view text, uint16_t default_port = 53);
 
 // The "nameserver" lines of a resolv.conf text, in order. Scoped (%eth0) entries are skipped.

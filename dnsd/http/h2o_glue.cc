@@ -101,18 +101,6 @@ bool ContextIdle(h2o_context_t& context) {
   return true;
 }
 
-std::string FormatSockaddr(const struct sockaddr* sa) {
-  char host[INET6_ADDRSTRLEN] = {};
-  if (sa->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const struct sockaddr_in*>(sa);
-    uv_ip4_name(in, host, sizeof host);
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  const auto* in6 = reinterpret_cast<const struct sockaddr_in6*>(sa);
-  uv_ip6_name(in6, host, sizeof host);
-  return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
-}
-
 std::optional<registry::IpAddress> ToIpAddress(const struct sockaddr* sa) {
   registry::IpAddress ip;
   if (sa->sa_family == AF_INET) {

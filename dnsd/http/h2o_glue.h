@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "dnsd/addr/address.h"
 #include "dnsd/http/router.h"
 
 namespace dnsd::http::internal {
@@ -28,7 +29,7 @@ void SendResponse(h2o_req_t* req, const HttpResponse& response);
 bool ContextIdle(h2o_context_t& context);
 
 // The address of a socket, as "127.0.0.1:8500" or "[::1]:8500".
-std::string FormatSockaddr(const struct sockaddr* sa);
+using addr::FormatSockaddr;
 
 // The peer address as registry::IpAddress (IPv4-mapped IPv6 becomes IPv4).
 std::optional<registry::IpAddress> ToIpAddress(const struct sockaddr* sa);

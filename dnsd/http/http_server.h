@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.h"
+#include "dnsd/addr/address.h"
 #include "registry/registry.h"
 #include "registry/store.h"
 

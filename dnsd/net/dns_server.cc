@@ -43,7 +43,7 @@ std::vector<std::string> DnsServer::Listen(std::string& error) {
     workers_.push_back(std::move(worker));
   }
   std::vector<std::string> bound;
-  for (const config::ListenAddress& listen : options_.listen) {
+  for (const addr::Address& listen : options_.listen) {
     std::string address;
     if (!BindAddress(listen, address, error)) return {};
     bound.push_back(address);
@@ -51,9 +51,8 @@ std::vector<std::string> DnsServer::Listen(std::string& error) {
   return bound;
 }
 
-bool DnsServer::BindAddress(const config::ListenAddress& listen, std::string& bound,
-                            std::string& error) {
-  auto address = MakeSocketAddress(listen.host, listen.port);
+bool DnsServer::BindAddress(const addr::Address& listen, std::string& bound, std::string& error) {
+  auto address = MakeSocketAddress(listen);
   std::string name = listen.host + ":" + std::to_string(listen.port);
   if (!address) {
     error = "dns listen address " + name + ": not an IP address";

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "dnsd/config/config.h"
+#include "dnsd/addr/address.h"
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/upstreams.h"
 #include "dnsd/metrics/metrics.h"
@@ -24,7 +24,7 @@
 namespace dnsd::net {
 
 struct DnsServerOptions {
-  std::vector<config::ListenAddress> listen;
+  std::vector<addr::Address> listen;
   uint32_t workers = 0;  // 0: one per hardware thread
   dns::AnswerConfig answer;
   std::vector<forward::Upstream> upstreams;  // empty: no forwarding
@@ -57,7 +57,7 @@ class DnsServer {
   std::vector<const metrics::DnsMetrics*> metrics() const;
 
  private:
-  bool BindAddress(const config::ListenAddress& listen, std::string& bound, std::string& error);
+  bool BindAddress(const addr::Address& listen, std::string& bound, std::string& error);
 
   DnsServerOptions options_;
   std::unique_ptr<WorkerContext> context_;

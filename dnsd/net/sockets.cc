@@ -1,6 +1,5 @@
 #include "dnsd/net/sockets.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -24,34 +23,13 @@ void SocketAddress::set_port(uint16_t port) {
   }
 }
 
-std::string SocketAddress::ToString() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (family() == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
-              sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(port());
-  }
-  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
-  return std::string(buf) + ":" + std::to_string(port());
-}
+std::string SocketAddress::ToString() const { return addr::FormatSockaddr(get()); }
 
-std::optional<SocketAddress> MakeSocketAddress(const std::string& host, uint16_t port) {
+std::optional<SocketAddress> MakeSocketAddress(const addr::Address& address) {
   SocketAddress a;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    a.length = sizeof(sockaddr_in);
-    return a;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    a.length = sizeof(sockaddr_in6);
-    return a;
-  }
-  return std::nullopt;
+  a.length = address.ToSockaddr(a.storage);
+  if (a.length == 0) return std::nullopt;
+  return a;
 }
 
 int BindSocket(const SocketAddress& address, int type, bool reuse_port) {

@@ -1,4 +1,4 @@
-// Socket helpers for the DNS listeners: address parsing and binding with SO_REUSEPORT,
+// Socket helpers for the DNS listeners: socket addresses and binding with SO_REUSEPORT,
 // so that every worker thread owns its own UDP socket and TCP listener on one port and
 // the kernel spreads packets and connections over them.
 #pragma once
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include "dnsd/addr/address.h"
 
 namespace dnsd::net {
 
@@ -22,8 +24,8 @@ struct SocketAddress {
   std::string ToString() const;  // "127.0.0.1:53", "[::1]:53"
 };
 
-// host is an IPv4 or IPv6 literal (no brackets).
-std::optional<SocketAddress> MakeSocketAddress(const std::string& host, uint16_t port);
+// nullopt when address.host is not an IP literal.
+std::optional<SocketAddress> MakeSocketAddress(const addr::Address& address);
 
 // A non-blocking, close-on-exec socket of type SOCK_DGRAM or SOCK_STREAM bound to
 // address; IPV6_V6ONLY on IPv6; SO_REUSEPORT when reuse_port. Returns the fd, or

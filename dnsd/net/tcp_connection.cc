@@ -28,7 +28,7 @@ class TcpConnection::Scope {
   TcpConnection& c_;
 };
 
-TcpConnection::TcpConnection(Worker& worker, uint64_t id, UvHandle<uv_tcp_t> tcp)
+TcpConnection::TcpConnection(Worker& worker, uint64_t id, uv::UvHandle<uv_tcp_t> tcp)
     : worker_(worker), id_(id), tcp_(std::move(tcp)) {
   tcp_.get()->data = this;
   int length = sizeof peer_;

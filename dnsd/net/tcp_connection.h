@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::net {
 
@@ -27,7 +27,7 @@ class TcpConnection {
   static constexpr size_t kMaxQueuedWrite = 256 * 1024;  // pause reading above this
   static constexpr size_t kResumeWrite = 64 * 1024;      // resume below this
 
-  TcpConnection(Worker& worker, uint64_t id, UvHandle<uv_tcp_t> tcp);
+  TcpConnection(Worker& worker, uint64_t id, uv::UvHandle<uv_tcp_t> tcp);
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
@@ -59,8 +59,8 @@ class TcpConnection {
 
   Worker& worker_;
   uint64_t id_;
-  UvHandle<uv_tcp_t> tcp_;
-  UvHandle<uv_timer_t> idle_;
+  uv::UvHandle<uv_tcp_t> tcp_;
+  uv::UvHandle<uv_timer_t> idle_;
   sockaddr_storage peer_{};  // read once at accept; ss_family 0 when unknown
   std::vector<uint8_t> inbuf_;  // bytes read but not yet handled (bounded, see .cc)
   size_t pending_forwards_ = 0;

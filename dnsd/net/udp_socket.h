@@ -31,7 +31,7 @@
 
 #include "dnsd/metrics/metrics.h"
 #include "dnsd/net/udp_send_queue.h"
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::net {
 
@@ -97,7 +97,7 @@ class UdpSocket {
   Worker& worker_;
   UdpBatchBuffers& buffers_;
   int fd_;
-  UvHandle<uv_poll_t> poll_;
+  uv::UvHandle<uv_poll_t> poll_;
   UdpSendQueue queue_;
   int events_ = 0;  // what poll_ watches now
 };

@@ -61,7 +61,7 @@ int Worker::AddUdpSocket(int fd) {
 }
 
 int Worker::AddTcpListener(int fd) {
-  UvHandle<uv_tcp_t> tcp;
+  uv::UvHandle<uv_tcp_t> tcp;
   int rc = tcp.Init([&](uv_tcp_t* h) { return uv_tcp_init(&loop_, h); });
   if (rc != 0) {
     close(fd);
@@ -212,7 +212,7 @@ void Worker::OnConnection(uv_stream_t* server, int status) {
 }
 
 void Worker::Accept(uv_stream_t* server) {
-  UvHandle<uv_tcp_t> client;
+  uv::UvHandle<uv_tcp_t> client;
   if (client.Init([&](uv_tcp_t* h) { return uv_tcp_init(&loop_, h); }) != 0) return;
   if (uv_accept(server, client.stream()) != 0) return;
   uint32_t open = context_.tcp_connections.fetch_add(1, std::memory_order_relaxed);

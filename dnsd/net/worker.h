@@ -29,7 +29,7 @@
 #include "dnsd/log/rate_limit.h"
 #include "dnsd/metrics/metrics.h"
 #include "dnsd/net/udp_socket.h"
-#include "dnsd/net/uv_handle.h"
+#include "dnsd/uv/uv_handle.h"
 #include "registry/published.h"
 #include "registry/snapshot.h"
 #include "zones/zone.h"
@@ -105,10 +105,10 @@ class Worker {
   std::string error_;
   uv_loop_t loop_{};
   bool loop_ready_ = false;
-  UvHandle<uv_async_t> stop_;
+  uv::UvHandle<uv_async_t> stop_;
   std::unique_ptr<UdpBatchBuffers> udp_buffers_ = std::make_unique<UdpBatchBuffers>();
   std::vector<std::unique_ptr<UdpSocket>> udp_;
-  std::vector<UvHandle<uv_tcp_t>> listeners_;
+  std::vector<uv::UvHandle<uv_tcp_t>> listeners_;
   std::unordered_map<uint64_t, std::unique_ptr<TcpConnection>> connections_;
   uint64_t next_connection_id_ = 1;
   std::unique_ptr<forward::Forwarder> forwarder_;

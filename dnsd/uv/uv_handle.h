@@ -3,14 +3,15 @@
 // memory is freed in the close callback, once libuv is done with it. Pending request
 // callbacks (writes, sends) that run after the owner let go see handle->data == nullptr.
 //
-// Thread: the handle's loop thread only. Header-only; also used by dnsd/forward.
+// Thread: the handle's loop thread only. Header-only (target dnsd_uv); used by dnsd/net,
+// dnsd/forward and the composition root.
 #pragma once
 
 #include <uv.h>
 
 #include <utility>
 
-namespace dnsd::net {
+namespace dnsd::uv {
 
 template <typename T>
 class UvHandle {
@@ -65,4 +66,4 @@ class UvHandle {
   T* h_ = nullptr;
 };
 
-}  // namespace dnsd::net
+}  // namespace dnsd::uv
