@@ -91,11 +91,14 @@ class AnswerCache {
 
   void Resize(size_t slots);  // empties the table (not the doorkeeper)
   void Grow();                // doubles it, keeping the entries
+  const Entry* Find(const Query& q, const registry::RegistryView& view,
+                    const zones::ZoneSet& zones);
   bool Fresh(Entry& e, const registry::RegistryView& view);
   Entry* Build(Slot& slot, const Query& q, const registry::RegistryView& view,
                const zones::ZoneSet& zones);
   void Fill(Entry& meta, const Query& q, const registry::RegistryView& view,
             const zones::ZoneSet& zones);
+  void Shuffle(const Entry& e, std::minstd_rand& rng);
   size_t Assemble(const Entry& e, const Query& q, std::span<const uint8_t> query,
                   std::minstd_rand& rng, std::span<uint8_t> out);
 

@@ -306,6 +306,33 @@ TtlCaps RegisteredTtls(const QueryContext& ctx, const DomainName& dn) {
   return caps;
 }
 
+// The records dnsd's own data holds for the name: the apex's, ns.D's, or those of the
+// registered instances.
+void WriteRegistered(QueryContext& ctx, const DomainName& dn, uint16_t qtype, const Owner& owner) {
+  switch (dn.kind) {
+    case DomainNameKind::kApex:
+      return WriteApex(ctx, qtype, owner);
+    case DomainNameKind::kNameServer:
+      return WriteAdvertised(ctx, qtype, owner, true);
+    case DomainNameKind::kService:
+      return WriteService(ctx, dn, qtype, owner);
+    case DomainNameKind::kInstance:
+      return WriteInstance(ctx, *dn.instance, qtype, owner);
+    case DomainNameKind::kEmptyNonTerminal:
+    case DomainNameKind::kNone:
+      return;
+  }
+}
+
+// The static records at the name (zone files may place records inside D).
+zones::LookupResult LookupStatic(const QueryContext& ctx, const wire::Name& name) {
+  if (ctx.zones.empty()) return {};
+  wire::NameText text;
+  wire::ToText(name, text);
+  const zones::Zone* zone = ctx.zones.FindZone(text.view());
+  return zone != nullptr ? zone->Lookup(text.view()) : zones::LookupResult{};
+}
+
 }  // namespace
 
 StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labels_above,
@@ -317,12 +344,7 @@ StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labe
   }
   result.kind = StepResult::Kind::kAnswered;
   const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view);
-  zones::LookupResult st;
-  if (!ctx.zones.empty()) {
-    wire::NameText text;
-    wire::ToText(name, text);
-    if (const zones::Zone* zone = ctx.zones.FindZone(text.view())) st = zone->Lookup(text.view());
-  }
+  const zones::LookupResult st = LookupStatic(ctx, name);
   result.exists = dn.kind != DomainNameKind::kNone || st.kind != zones::LookupKind::kNxDomain;
 
   const uint16_t qtype = ctx.question.qtype;
@@ -335,23 +357,7 @@ StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labe
                 RegisteredTtls(ctx, dn));
     ctx.static_node = st.node;
   }
-  switch (dn.kind) {
-    case DomainNameKind::kApex:
-      WriteApex(ctx, qtype, owner);
-      break;
-    case DomainNameKind::kNameServer:
-      WriteAdvertised(ctx, qtype, owner, true);
-      break;
-    case DomainNameKind::kService:
-      WriteService(ctx, dn, qtype, owner);
-      break;
-    case DomainNameKind::kInstance:
-      WriteInstance(ctx, *dn.instance, qtype, owner);
-      break;
-    case DomainNameKind::kEmptyNonTerminal:
-    case DomainNameKind::kNone:
-      break;
-  }
+  WriteRegistered(ctx, dn, qtype, owner);
   if (r.count(Section::kAnswer) == before && st.kind == zones::LookupKind::kFound &&
       qtype != wire::kTypeCname) {
     result.cname = WriteStaticCname(ctx, *st.node, owner);
