@@ -175,15 +175,16 @@ Loaded DataDirStore::ReadAll() {
   }
   while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
     int64_t rowid = sqlite3_column_int64(rows, 0);
-    const char* key = reinterpret_cast<const char*>(sqlite3_column_text(rows, 1));
+    const unsigned char* text = sqlite3_column_text(rows, 1);
+    const std::string key = text ? reinterpret_cast<const char*>(text) : "?";
     std::string_view value(static_cast<const char*>(sqlite3_column_blob(rows, 2)),
                            static_cast<size_t>(sqlite3_column_bytes(rows, 2)));
     registry::Result<registry::Instance> in = DecodeInstance(value);
-    if (!in || RecordKey(in->service, in->id) != (key ? key : "")) {
+    if (!in || RecordKey(in->service, in->id) != key) {
       std::string why = in ? "the record does not belong to its key" : in.error().message;
       sqlite3_finalize(rows);
       return fail(db_path_ + ": table instances, rowid " + std::to_string(rowid) + " (key " +
-                  (key ? key : "?") + "): " + why);
+                  key + "): " + why);
     }
     out.instances.push_back(std::move(*in));
   }
