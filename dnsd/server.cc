@@ -115,8 +115,7 @@ Server::Server(config::Config config) : config_(std::move(config)) {
 }
 
 Server::~Server() {
-  if (loader_.joinable()) loader_.join();
-  load_done_.Reset();
+  loader_.reset();  // stops and joins the reading thread
   CloseControlHandles();
   if (dns_) dns_->Stop();
   http_.reset();  // before the registry it observes
@@ -175,35 +174,28 @@ void Server::OpenStore() {
   registry_->BeginRestore();  // service names SERVFAIL, /readyz 503 until OnLoaded
 }
 
-// Reading and checking every record runs on a thread of its own while the loop serves
-// /healthz, /readyz (503) and DNS (SERVFAIL for service names); the records are applied
-// on the loop when it is done.
+// Reading and checking the records runs on a thread of its own while the loop serves
+// /healthz, /readyz (503) and DNS (SERVFAIL for service names) and inserts each batch
+// read into the registry (DataDirLoader).
 void Server::StartLoading() {
   if (!data_dir_) return;
-  int rc = load_done_.Init([&](uv_async_t* h) {
-    return uv_async_init(&loop_, h, [](uv_async_t* a) {
-      if (auto* self = static_cast<Server*>(a->data)) self->OnLoaded();
-    });
-  });
-  if (rc != 0) throw StartupError(std::string("libuv: ") + uv_strerror(rc));
-  load_done_.get()->data = this;
   spdlog::info("data dir {}: loading", config_.storage.data_dir);
-  loader_ = std::thread([this] {
-    loaded_ = data_dir_->ReadAll();
-    uv_async_send(load_done_.get());
-  });
+  loader_ = std::make_unique<DataDirLoader>(&loop_, *data_dir_);
+  int rc = loader_->Start(
+      [this](store::Batch batch, std::string& error) {
+        return !stopping_ && data_dir_->Restore(std::move(batch), error);
+      },
+      [this](store::Loaded loaded) { OnLoaded(std::move(loaded)); });
+  if (rc != 0) throw StartupError(std::string("libuv: ") + uv_strerror(rc));
 }
 
-void Server::OnLoaded() {
-  if (loader_.joinable()) loader_.join();
-  load_done_.Reset();
+void Server::OnLoaded(store::Loaded loaded) {
   if (stopping_) return;
-  if (!loaded_.warning.empty()) spdlog::warn("data dir: {}", loaded_.warning);
-  std::string error = loaded_.error;
-  size_t count = loaded_.instances.size();
-  if (error.empty() && data_dir_->Restore(std::move(loaded_), error)) {
-    spdlog::info("data dir {}: {} instance(s) restored, index {}", config_.storage.data_dir, count,
-                 registry_->index());
+  if (!loaded.warning.empty()) spdlog::warn("data dir: {}", loaded.warning);
+  std::string error = loaded.error;
+  if (error.empty() && data_dir_->FinishRestore(loaded, error) && StartWriter(error)) {
+    spdlog::info("data dir {}: {} instance(s) restored, index {}", config_.storage.data_dir,
+                 loaded.count, registry_->index());
     ArmTickTimer();
     return;
   }
@@ -211,6 +203,22 @@ void Server::OnLoaded() {
   spdlog::critical("startup failed: {}", error);
   exit_code_ = 1;
   BeginShutdown("damaged data dir");
+}
+
+// The data dir commits on a writer thread that wakes the loop when a batch is on disk.
+bool Server::StartWriter(std::string& error) {
+  int rc = store_done_.Init([&](uv_async_t* h) {
+    return uv_async_init(&loop_, h, [](uv_async_t* a) {
+      if (auto* self = static_cast<Server*>(a->data)) self->data_dir_->Completed();
+    });
+  });
+  if (rc != 0) {
+    error = std::string("libuv: ") + uv_strerror(rc);
+    return false;
+  }
+  store_done_.get()->data = this;
+  data_dir_->SetNotifier([h = store_done_.get()] { uv_async_send(h); });
+  return true;
 }
 
 void Server::StartDns() {
@@ -371,6 +379,8 @@ void Server::BeginShutdown(const char* why) {
 }
 
 void Server::CloseControlHandles() {
+  if (data_dir_) data_dir_->Drain();  // every write taken is on disk and answered
+  store_done_.Reset();
   tick_timer_.Reset();
   check_.Reset();
   sigterm_.Reset();

@@ -7,13 +7,13 @@
 #include <uv.h>
 
 #include <memory>
-#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"
+#include "dnsd/data_dir_loader.h"
 #include "dnsd/store/data_dir_store.h"
 #include "dnsd/uv/uv_handle.h"
 #include "registry/clock.h"
@@ -52,7 +52,8 @@ class Server {
   void InstallHandles();
   void OpenStore();
   void StartLoading();
-  void OnLoaded();
+  void OnLoaded(store::Loaded loaded);
+  bool StartWriter(std::string& error);
   void OnLoopIteration();  // publish registry changes, flush the store, re-arm the lease timer
   void ArmTickTimer();
   void ReloadZones();
@@ -66,9 +67,8 @@ class Server {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::Store> store_;  // every write goes through it
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
-  std::thread loader_;                        // reads the data dir while the loop serves
-  store::Loaded loaded_;                      // the loader's result, read after join
-  uv::UvHandle<uv_async_t> load_done_;
+  std::unique_ptr<DataDirLoader> loader_;     // reads the data dir while the loop serves
+  uv::UvHandle<uv_async_t> store_done_;       // the data dir's writer: a batch is on disk
   int exit_code_ = 0;
   RegistryEventLogger event_logger_;
   std::unique_ptr<registry::Published<zones::ZoneSet>> zones_;

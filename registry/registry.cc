@@ -332,8 +332,7 @@ Status Registry::Restore(Instance instance) {
   i.SetHealth(rec, health, now);  // a critical instance's removal counts from now
   ++i.instances;
   i.Count(rec, true);
-  i.ArmLease(rec);
-  i.dirty.insert(svc.name);
+  i.ArmLease(rec);  // FinishRestore marks every service for the publish
   i.Emit(RegistryEvent::Kind::kRestored, rec);
   return Ok{};
 }

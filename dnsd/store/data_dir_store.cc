@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "dnsd/store/record.h"
 
@@ -43,6 +45,7 @@ DataDirStore::DataDirStore(registry::Registry& registry, DataDirOptions options)
 }
 
 DataDirStore::~DataDirStore() {
+  StopWriter();  // an in-flight batch is committed, never cut short
   registry_.RemoveObserver(this);
   // Writes still waiting are dropped unanswered: their front end is gone by now (the
   // server flushes at every loop iteration, shutdown included, so normally none is left).
@@ -136,68 +139,83 @@ std::string DataDirStore::TornTailWarning() const {
          std::to_string(tail) + " bytes) dropped";
 }
 
-Loaded DataDirStore::ReadAll() {
+Loaded DataDirStore::ReadAll(const std::function<bool(Batch)>& batch) {
   Loaded out;
   out.warning = TornTailWarning();
   auto fail = [&](std::string what) {
     damaged_ = true;
     out.error = std::move(what);
-    out.instances.clear();
     return std::move(out);
   };
-  sqlite3_stmt* meta = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT key, value FROM meta", -1, &meta, nullptr) != SQLITE_OK) {
-    return fail(db_path_ + ": " + sqlite3_errmsg(db_));
-  }
   bool versioned = false;
-  int rc;
-  while ((rc = sqlite3_step(meta)) == SQLITE_ROW) {
-    std::string key = reinterpret_cast<const char*>(sqlite3_column_text(meta, 0));
-    int64_t value = sqlite3_column_int64(meta, 1);
-    if (key == "index") out.index = static_cast<uint64_t>(value);
-    if (key == "format") {
-      versioned = true;
-      if (value != kFormatVersion) {
-        sqlite3_finalize(meta);
-        return fail(db_path_ + ": table meta, row format: unknown format version " +
-                    std::to_string(value) + " (this dnsd reads " + std::to_string(kFormatVersion) +
-                    ")");
-      }
-    }
-  }
-  sqlite3_finalize(meta);
-  if (rc != SQLITE_DONE) return fail(db_path_ + ": " + sqlite3_errmsg(db_));
+  if (std::string error = ReadMeta(out.index, versioned); !error.empty()) return fail(error);
 
   sqlite3_stmt* rows = nullptr;
   if (sqlite3_prepare_v2(db_, "SELECT rowid, key, value FROM instances", -1, &rows, nullptr) !=
       SQLITE_OK) {
     return fail(db_path_ + ": " + sqlite3_errmsg(db_));
   }
+  Batch pending;
+  pending.reserve(kBatchSize);
+  int rc;
   while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
     int64_t rowid = sqlite3_column_int64(rows, 0);
     const unsigned char* text = sqlite3_column_text(rows, 1);
-    const std::string key = text ? reinterpret_cast<const char*>(text) : "?";
+    const std::string_view key = text ? reinterpret_cast<const char*>(text) : "?";
     std::string_view value(static_cast<const char*>(sqlite3_column_blob(rows, 2)),
                            static_cast<size_t>(sqlite3_column_bytes(rows, 2)));
     registry::Result<registry::Instance> in = DecodeInstance(value);
     if (!in || RecordKey(in->service, in->id) != key) {
       std::string why = in ? "the record does not belong to its key" : in.error().message;
+      std::string where = db_path_ + ": table instances, rowid " + std::to_string(rowid) +
+                          " (key " + std::string(key) + "): " + why;
       sqlite3_finalize(rows);
-      return fail(db_path_ + ": table instances, rowid " + std::to_string(rowid) + " (key " +
-                  key + "): " + why);
+      return fail(std::move(where));
     }
-    out.instances.push_back(std::move(*in));
+    if (!versioned) break;  // reported below
+    pending.push_back(std::move(*in));
+    ++out.count;
+    if (pending.size() == kBatchSize) {
+      if (!batch(std::exchange(pending, {}))) break;
+      pending.reserve(kBatchSize);
+    }
   }
   sqlite3_finalize(rows);
-  if (rc != SQLITE_DONE) return fail(db_path_ + ": " + sqlite3_errmsg(db_));
-  if (!versioned && !out.instances.empty()) {
+  if (!versioned && (rc == SQLITE_ROW || out.count > 0)) {
     return fail(db_path_ + ": table meta has no format version");
   }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail(db_path_ + ": " + sqlite3_errmsg(db_));
+  if (!pending.empty()) batch(std::move(pending));
   return out;
 }
 
-bool DataDirStore::Restore(Loaded loaded, std::string& error) {
-  for (registry::Instance& in : loaded.instances) {
+// The meta table: the format version (checked) and the registry index.
+std::string DataDirStore::ReadMeta(uint64_t& index, bool& versioned) {
+  sqlite3_stmt* meta = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT key, value FROM meta", -1, &meta, nullptr) != SQLITE_OK) {
+    return db_path_ + ": " + sqlite3_errmsg(db_);
+  }
+  int rc;
+  std::string error;
+  while (error.empty() && (rc = sqlite3_step(meta)) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(meta, 0);
+    const std::string_view key = text ? reinterpret_cast<const char*>(text) : "";
+    int64_t value = sqlite3_column_int64(meta, 1);
+    if (key == "index") index = static_cast<uint64_t>(value);
+    if (key != "format") continue;
+    versioned = true;
+    if (value != kFormatVersion) {
+      error = db_path_ + ": table meta, row format: unknown format version " +
+              std::to_string(value) + " (this dnsd reads " + std::to_string(kFormatVersion) + ")";
+    }
+  }
+  if (error.empty() && rc != SQLITE_DONE) error = db_path_ + ": " + sqlite3_errmsg(db_);
+  sqlite3_finalize(meta);
+  return error;
+}
+
+bool DataDirStore::Restore(Batch batch, std::string& error) {
+  for (registry::Instance& in : batch) {
     std::string key = RecordKey(in.service, in.id);
     if (registry::Status s = registry_.Restore(std::move(in)); !s) {
       error = db_path_ + ": key " + key + ": " + s.error().message;
@@ -205,6 +223,10 @@ bool DataDirStore::Restore(Loaded loaded, std::string& error) {
       return false;
     }
   }
+  return true;
+}
+
+bool DataDirStore::FinishRestore(const Loaded& loaded, std::string& error) {
   registry_.FinishRestore(loaded.index);
   dirty_.clear();  // restoring changed nothing on disk
   // The format first, and the index the restart moved to: never lower at the next start.
@@ -239,65 +261,132 @@ void DataDirStore::Submit(registry::Command cmd, Done done) {
   waiting_.emplace_back(std::move(done), std::move(result));
 }
 
+void DataDirStore::SetNotifier(std::function<void()> notify) {
+  notify_ = std::move(notify);
+  if (notify_ && !writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+}
+
+// The rows of every key changed since the last batch, encoded now (on the registry's
+// thread: the registry is not thread-safe), and the writes they answer.
+std::unique_ptr<DataDirStore::WriteBatch> DataDirStore::TakeBatch() {
+  auto batch = std::make_unique<WriteBatch>();
+  batch->rows.reserve(dirty_.size());
+  for (const std::string& key : dirty_) {
+    size_t slash = key.find('/');
+    const registry::Instance* in = registry_.Find(std::string_view(key).substr(0, slash),
+                                                  std::string_view(key).substr(slash + 1));
+    batch->rows.push_back({key, in ? EncodeInstance(*in) : std::string(), in == nullptr});
+  }
+  dirty_.clear();
+  batch->index = registry_.index();
+  batch->waiting.swap(waiting_);
+  return batch;
+}
+
 void DataDirStore::Flush() {
-  if (!ready_ || (dirty_.empty() && waiting_.empty())) return;
-  auto start = std::chrono::steady_clock::now();
-  std::string error;
-  bool ok = WriteDirty(error);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!ready_ || in_flight_ || (dirty_.empty() && waiting_.empty())) return;
+  std::unique_ptr<WriteBatch> batch = TakeBatch();
+  if (!writer_.joinable()) {
+    Commit(*batch);
+    return Answer(std::move(batch));
+  }
+  in_flight_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  handed_ = std::move(batch);
+  cv_.notify_all();
+}
+
+void DataDirStore::Completed() {
+  std::unique_ptr<WriteBatch> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch = std::move(committed_);
+  }
+  if (batch) {
+    in_flight_ = false;
+    Answer(std::move(batch));
+  }
+  Flush();  // what arrived during that sync
+}
+
+void DataDirStore::Drain() {
+  StopWriter();  // commits the batch in flight, if any
+  Completed();   // answers it; the rest is committed inline (no writer any more)
+}
+
+void DataDirStore::StopWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_writer_ = true;
+    cv_.notify_all();
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+// The writer thread: one transaction, and so one sync, per batch handed over.
+void DataDirStore::WriterLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_writer_ || handed_ != nullptr; });
+    if (!handed_) return;
+    std::unique_ptr<WriteBatch> batch = std::move(handed_);
+    lock.unlock();
+    Commit(*batch);
+    lock.lock();
+    committed_ = std::move(batch);
+    if (notify_) notify_();
+  }
+}
+
+// Answers a committed batch's writes, or refuses them (and marks their rows dirty again,
+// so that the next batch writes them from the registry's state then).
+void DataDirStore::Answer(std::unique_ptr<WriteBatch> batch) {
   ++syncs_;
-  sync_seconds_ += seconds;
-  last_sync_ms_ = seconds * 1000;
-  std::vector<std::pair<Done, registry::Result<uint64_t>>> answered;
-  answered.swap(waiting_);
-  if (!ok) {
-    // The rows stay dirty and are written by the next Flush; the writers hear of it.
-    spdlog::error("data dir: {}", error);
-    for (auto& [done, result] : answered) {
+  sync_seconds_ += batch->seconds;
+  last_sync_ms_ = batch->seconds * 1000;
+  if (!batch->error.empty()) {
+    spdlog::error("data dir: {}", batch->error);
+    for (Row& row : batch->rows) dirty_.insert(std::move(row.key));
+    for (auto& [done, result] : batch->waiting) {
       done(registry::Error{registry::ErrorCode::kUnavailable,
-                           "the change could not be written to the data dir: " + error, ""});
+                           "the change could not be written to the data dir: " + batch->error,
+                           ""});
     }
     return;
   }
-  for (auto& [done, result] : answered) done(std::move(result));
+  for (auto& [done, result] : batch->waiting) done(std::move(result));
 }
 
-bool DataDirStore::WriteDirty(std::string& error) {
+// Runs on the writer thread (or inline without one); touches only SQLite and the batch.
+void DataDirStore::Commit(WriteBatch& batch) {
+  auto start = std::chrono::steady_clock::now();
   auto check = [&](int rc, int want) {
     if (rc == want) return true;
-    error = db_path_ + ": " + sqlite3_errmsg(db_);
+    batch.error = db_path_ + ": " + sqlite3_errmsg(db_);
     return false;
   };
-  if (!check(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK)) {
-    return false;
-  }
-  bool ok = true;
-  for (const std::string& key : dirty_) {
-    size_t slash = key.find('/');
-    const registry::Instance* in =
-        registry_.Find(std::string_view(key).substr(0, slash), std::string_view(key).substr(slash + 1));
-    sqlite3_stmt* s = in ? upsert_ : erase_;
-    std::string record = in ? EncodeInstance(*in) : std::string();
-    sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    if (in) sqlite3_bind_blob(s, 2, record.data(), static_cast<int>(record.size()), SQLITE_STATIC);
+  bool ok = check(sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (size_t i = 0; ok && i < batch.rows.size(); ++i) {
+    const Row& row = batch.rows[i];
+    sqlite3_stmt* s = row.erase ? erase_ : upsert_;
+    sqlite3_bind_text(s, 1, row.key.data(), static_cast<int>(row.key.size()), SQLITE_STATIC);
+    if (!row.erase) {
+      sqlite3_bind_blob(s, 2, row.record.data(), static_cast<int>(row.record.size()),
+                        SQLITE_STATIC);
+    }
     ok = check(sqlite3_step(s), SQLITE_DONE);
     sqlite3_reset(s);
-    if (!ok) break;
   }
   if (ok) {
     sqlite3_bind_text(put_index_, 1, "index", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(put_index_, 2, static_cast<int64_t>(registry_.index()));
+    sqlite3_bind_int64(put_index_, 2, static_cast<int64_t>(batch.index));
     ok = check(sqlite3_step(put_index_), SQLITE_DONE);
     sqlite3_reset(put_index_);
   }
-  // COMMIT syncs the WAL (synchronous=FULL): the one sync of the whole group.
+  // COMMIT syncs the WAL (synchronous=FULL): the one sync of the whole batch.
   if (ok) ok = check(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
-  if (!ok) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return false;
-  }
-  dirty_.clear();
-  return true;
+  if (!ok && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  batch.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 uint64_t DataDirStore::BytesOnDisk() const {

@@ -2,12 +2,10 @@
 
 #include <zlib.h>
 
-#include <nlohmann/json.hpp>
+#include <cstring>
 
 namespace dnsd::store {
 namespace {
-
-using Json = nlohmann::json;
 
 uint32_t Crc(std::string_view bytes) {
   return static_cast<uint32_t>(
@@ -16,6 +14,141 @@ uint32_t Crc(std::string_view bytes) {
 
 registry::Error Damage(std::string message) {
   return registry::Error{registry::ErrorCode::kInvalid, std::move(message), ""};
+}
+
+// Appends the body's fields: unsigned LEB128 varints, strings as a varint length and
+// the bytes.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void Byte(uint8_t b) { out_.push_back(static_cast<char>(b)); }
+  void Bytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void String(std::string_view s) {
+    Varint(s.size());
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads what Writer wrote; every length is checked against what is left, and the first
+// failure sticks (ok() false), so a caller checks once at the end.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && in_.empty(); }
+  void Reject() { Fail(); }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (in_.empty()) return Fail();
+      const auto b = static_cast<uint8_t>(in_.front());
+      in_.remove_prefix(1);
+      v |= uint64_t{b & 0x7fu} << shift;
+      if (!(b & 0x80)) return v;
+    }
+    return Fail();
+  }
+  uint64_t Bounded(uint64_t max) {
+    uint64_t v = Varint();
+    return v <= max ? v : Fail();
+  }
+  uint8_t Byte() {
+    uint8_t b = 0;
+    Bytes(&b, 1);
+    return b;
+  }
+  void Bytes(void* out, size_t n) {
+    if (in_.size() < n) return static_cast<void>(Fail());
+    std::memcpy(out, in_.data(), n);
+    in_.remove_prefix(n);
+  }
+  std::string String(size_t max) {
+    const uint64_t n = Bounded(max);
+    if (!ok_ || in_.size() < n) return Fail(), std::string();
+    std::string s(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return s;
+  }
+
+ private:
+  uint64_t Fail() {
+    ok_ = false;
+    in_ = {};
+    return 0;
+  }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+constexpr size_t kMaxLabel = 63;
+constexpr uint64_t kNoDnsTtl = 0;  // dns_ttl is stored + 1, so 0 says "not set"
+
+void EncodeBody(const registry::Instance& in, Writer& w) {
+  w.String(in.service);
+  w.String(in.id);
+  w.Byte(in.address.is_v4() ? 4 : 6);
+  w.Bytes(in.address.bytes.data(), in.address.is_v4() ? 4 : 16);
+  w.Varint(in.port);
+  w.Byte(static_cast<uint8_t>(in.proto));
+  w.Varint(in.tags.size());
+  for (const std::string& tag : in.tags) w.String(tag);
+  w.Varint(in.meta.size());
+  for (const auto& [key, value] : in.meta) {
+    w.String(key);
+    w.String(value);
+  }
+  w.Varint(in.weight);
+  w.Varint(in.priority);
+  w.Varint(static_cast<uint64_t>(in.ttl.count()));
+  w.Varint(static_cast<uint64_t>(in.deregister_after.count()));
+  w.Varint(in.dns_ttl ? uint64_t{*in.dns_ttl} + 1 : kNoDnsTtl);
+  w.Byte(static_cast<uint8_t>(in.health));
+  w.String(in.note);
+  w.Varint(in.index);
+}
+
+// Reads the fields in EncodeBody's order; limits are the registry's own (section 3), so
+// a body that decodes is an instance the registry could have held.
+registry::Instance DecodeBody(Reader& r) {
+  registry::Instance in;
+  in.service = r.String(kMaxLabel);
+  in.id = r.String(kMaxLabel);
+  const uint8_t family = r.Byte();
+  if (family != 4 && family != 6) r.Reject();
+  in.address.family = family == 6 ? registry::IpAddress::Family::kV6 : registry::IpAddress::Family::kV4;
+  r.Bytes(in.address.bytes.data(), family == 6 ? 16 : 4);
+  in.port = static_cast<uint16_t>(r.Bounded(65535));
+  in.proto = static_cast<registry::Proto>(r.Byte());
+  if (in.proto != registry::Proto::kTcp && in.proto != registry::Proto::kUdp) r.Reject();
+  in.tags.resize(r.Bounded(registry::kMaxTags));
+  for (std::string& tag : in.tags) tag = r.String(kMaxLabel);
+  for (uint64_t n = r.Bounded(registry::kMaxMetaEntries); n > 0 && r.ok(); --n) {
+    std::string key = r.String(registry::kMaxMetaKeyLength);
+    in.meta.emplace(std::move(key), r.String(registry::kMaxMetaValueLength));
+  }
+  in.weight = static_cast<uint16_t>(r.Bounded(65535));
+  in.priority = static_cast<uint16_t>(r.Bounded(65535));
+  in.ttl = registry::Duration(r.Bounded(static_cast<uint64_t>(registry::kMaxLeaseTtl.count())));
+  in.deregister_after = registry::Duration(r.Bounded(INT64_MAX));
+  if (uint64_t dns_ttl = r.Bounded(uint64_t{registry::kMaxDnsTtl} + 1); dns_ttl != kNoDnsTtl) {
+    in.dns_ttl = static_cast<uint32_t>(dns_ttl - 1);
+  }
+  const uint8_t health = r.Byte();
+  if (health > static_cast<uint8_t>(registry::Health::kMaintenance)) r.Reject();
+  in.health = static_cast<registry::Health>(health);
+  in.note = r.String(registry::kMaxNoteLength);
+  in.index = r.Varint();
+  return in;
 }
 
 }  // namespace
@@ -28,29 +161,11 @@ std::string RecordKey(std::string_view service, std::string_view id) {
 }
 
 std::string EncodeInstance(const registry::Instance& in) {
-  Json j = {
-      {"service", in.service},
-      {"id", in.id},
-      {"address", in.address.ToString()},
-      {"port", in.port},
-      {"proto", std::string(registry::ProtoName(in.proto))},
-      {"tags", in.tags},
-      {"meta", in.meta},
-      {"weight", in.weight},
-      {"priority", in.priority},
-      {"ttl_ms", in.ttl.count()},
-      {"deregister_after_ms", in.deregister_after.count()},
-      {"dns_ttl", in.dns_ttl ? Json(*in.dns_ttl) : Json(nullptr)},
-      {"health", std::string(registry::HealthName(in.health))},
-      {"note", in.note},
-      {"index", in.index},
-  };
-  std::string body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-  uint32_t crc = Crc(body);
-  std::string out;
-  out.reserve(4 + body.size());
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(crc >> shift));
-  out += body;
+  std::string out(4, '\0');
+  Writer w(out);
+  EncodeBody(in, w);
+  const uint32_t crc = Crc(std::string_view(out).substr(4));
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(crc >> (24 - 8 * i));
   return out;
 }
 
@@ -60,36 +175,13 @@ registry::Result<registry::Instance> DecodeInstance(std::string_view record) {
   for (int i = 0; i < 4; ++i) stored = stored << 8 | static_cast<unsigned char>(record[i]);
   std::string_view body = record.substr(4);
   if (Crc(body) != stored) return Damage("checksum mismatch");
-  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Damage("checksum matches but the body is not a JSON object");
-  try {
-    registry::Instance in;
-    in.service = j.at("service").get<std::string>();
-    in.id = j.at("id").get<std::string>();
-    auto address = registry::IpAddress::Parse(j.at("address").get<std::string>());
-    auto health = registry::ParseHealth(j.at("health").get<std::string>());
-    std::string proto = j.at("proto").get<std::string>();
-    if (!address || !health || (proto != "tcp" && proto != "udp") ||
-        !registry::IsDnsLabel(in.service) || !registry::IsDnsLabel(in.id)) {
-      return Damage("a field holds a value dnsd never writes");
-    }
-    in.address = *address;
-    in.health = *health;
-    in.proto = proto == "udp" ? registry::Proto::kUdp : registry::Proto::kTcp;
-    in.port = j.at("port").get<uint16_t>();
-    in.tags = j.at("tags").get<std::vector<std::string>>();
-    in.meta = j.at("meta").get<std::map<std::string, std::string>>();
-    in.weight = j.at("weight").get<uint16_t>();
-    in.priority = j.at("priority").get<uint16_t>();
-    in.ttl = registry::Duration(j.at("ttl_ms").get<int64_t>());
-    in.deregister_after = registry::Duration(j.at("deregister_after_ms").get<int64_t>());
-    if (!j.at("dns_ttl").is_null()) in.dns_ttl = j.at("dns_ttl").get<uint32_t>();
-    in.note = j.at("note").get<std::string>();
-    in.index = j.at("index").get<uint64_t>();
-    return in;
-  } catch (const Json::exception& e) {
-    return Damage(std::string("a field is missing or of the wrong type: ") + e.what());
+  Reader r(body);
+  registry::Instance in = DecodeBody(r);
+  if (!r.done()) return Damage("checksum matches but the fields do not decode");
+  if (!registry::IsDnsLabel(in.service) || !registry::IsDnsLabel(in.id)) {
+    return Damage("checksum matches but a name is not a DNS label");
   }
+  return in;
 }
 
 }  // namespace dnsd::store

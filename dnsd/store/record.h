@@ -1,7 +1,9 @@
 // The data dir's record format (docs/DESIGN.md, "The data dir"): one instance as stored.
-// A record is a 4-byte big-endian CRC-32 of the body, then the body: compact JSON of
-// every field that survives a restart (data, health, note, index; never lease deadlines,
-// which are renewed at load). Pure functions, no I/O.
+// A record is a 4-byte big-endian CRC-32 of the body, then the body: every field that
+// survives a restart (data, health, note, index; never lease deadlines, which are renewed
+// at load) in a fixed order, integers as LEB128 varints and strings length-prefixed
+// (binary, not JSON: decoding 10^6 JSON documents took most of a restart). Decoding
+// checks every length and range against the registry's limits. Pure functions, no I/O.
 #pragma once
 
 #include <string>

@@ -14,8 +14,54 @@ import subprocess
 import tempfile
 import threading
 import unittest
+import zlib
 
 import harness
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def text(s):
+    b = s.encode()
+    return varint(len(b)) + b
+
+
+def record(service, iid, address, port, index):
+    """One instance as dnsd stores it (dnsd/store/record.h), written independently of
+    dnsd: passing, tcp, no tags or meta, weight and priority 1, no lease, 60 s
+    deregister_after, no dns_ttl, no note."""
+    body = (text(service) + text(iid) + bytes([4]) + bytes(address) + varint(port) +
+            bytes([0]) + varint(0) + varint(0) + varint(1) + varint(1) + varint(0) +
+            varint(60000) + varint(0) + bytes([0]) + text("") + varint(index))
+    return zlib.crc32(body).to_bytes(4, "big") + body
+
+
+def write_data_dir(path, count):
+    """A data dir of `count` instances (services of 10), made without dnsd."""
+    os.makedirs(path)
+    conn = sqlite3.connect(os.path.join(path, "registry.db"))
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("CREATE TABLE instances(key TEXT PRIMARY KEY, value BLOB NOT NULL)")
+    conn.executemany("INSERT INTO meta VALUES(?, ?)", [("format", 1), ("index", count + 1)])
+    rows = (("svc%d/i%d" % (n // 10, n),
+             record("svc%d" % (n // 10), "i%d" % n, (10, n >> 16 & 255, n >> 8 & 255, n & 255),
+                    8080, n + 2)) for n in range(count))
+    conn.executemany("INSERT INTO instances VALUES(?, ?)", rows)
+    conn.commit()
+    conn.close()
 
 
 class DataDir(unittest.TestCase):
@@ -179,11 +225,12 @@ class DataDir(unittest.TestCase):
         db = os.path.join(self.dir, "registry.db")
         conn = sqlite3.connect(db)
         (value,) = conn.execute("SELECT value FROM instances").fetchone()
-        # Still valid JSON, still the same shape: only the checksum can tell.
+        # The meta value is stored as written: the record still decodes, same shape and
+        # length; only the checksum can tell.
         conn.execute("UPDATE instances SET value = ?", (value.replace(b"value", b"vALUE"),))
         conn.commit()
         conn.close()
-        snapshot = {n: open(os.path.join(self.dir, n), "rb").read()
+        snapshot = {n: read_bytes(os.path.join(self.dir, n))
                     for n in os.listdir(self.dir) if n.startswith("registry.db")}
         code, err = self.run_dnsd()
         self.assertEqual(code, 1, err)
@@ -191,7 +238,24 @@ class DataDir(unittest.TestCase):
         self.assertIn("rowid", err)
         self.assertIn("checksum", err)
         for name, data in snapshot.items():
-            self.assertEqual(open(os.path.join(self.dir, name), "rb").read(), data, name)
+            self.assertEqual(read_bytes(os.path.join(self.dir, name)), data, name)
+
+    def test_while_loading_readyz_is_503_service_names_servfail_healthz_200(self):
+        count = 200000  # loading takes long enough to be asked while it runs
+        write_data_dir(self.dir, count)
+        d = harness.Dnsd(args=["--data-dir", self.dir])
+        self.procs.append(d)
+        d.start()  # returns at the startup line: listening, loading just begun
+        self.assertEqual(d.request("GET", "/readyz")[0], 503)
+        self.assertEqual(d.request("GET", "/healthz")[0], 200)
+        self.assertEqual(d.dig("svc1.service.discovery", "A").status, "SERVFAIL")
+        harness.poll_until(lambda: d.request("GET", "/readyz")[0] == 200, timeout=60,
+                           message="readyz 200 after loading")
+        status, _, body = d.request("GET", "/v1/status")
+        self.assertEqual(body["instances"], count)
+        self.assertEqual(d.dig("svc1.service.discovery", "A").status, "NOERROR")
+        self.assertEqual(set(self.instances(d, "svc1")), {"i%d" % n for n in range(10, 20)})
+        d.stop_ok(self)
 
     def test_a_second_dnsd_on_the_same_dir_exits_1_naming_it(self):
         d = self.start()
