@@ -34,7 +34,7 @@ std::string Join(const std::vector<std::string>& parts) {
 
 std::vector<forward::Upstream> OwnListeners(const config::Config& config) {
   std::vector<forward::Upstream> own;
-  for (const config::ListenAddress& l : config.dns.listen) {
+  for (const addr::Address& l : config.dns.listen) {
     if (auto u = forward::ParseUpstream(l.host, l.port)) own.push_back(*u);
   }
   return own;
@@ -69,7 +69,7 @@ dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
   }
   if (a.advertise.empty()) {
     // Default: the first listen address that names a host (a wildcard names none).
-    for (const config::ListenAddress& l : config.dns.listen) {
+    for (const addr::Address& l : config.dns.listen) {
       auto ip = registry::IpAddress::Parse(l.host);
       auto u = forward::ParseUpstream(l.host);
       if (ip && u && !u->IsUnspecified()) {
