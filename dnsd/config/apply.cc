@@ -153,7 +153,7 @@ void ApplyList(const KeySpec& spec, const YAML::Node& node, int line, const stri
     string value = item.Scalar();
     if (spec.default_port != 0 ||
         std::holds_alternative<Field<vector<addr::Address>>>(spec.field)) {
-      auto address = ParseAddress(value, spec.default_port);
+      auto address = addr::ParseAddress(value, spec.default_port);
       if (!address) {
         rep.Add(item_line, item_label,
                 Quoted(value) + " is not an address: expected IP:PORT, [IPv6]:PORT or IP");

@@ -81,9 +81,6 @@ void ApplyYaml(const std::string& text, const std::string& source, Config& cfg,
 // domain is a valid name, threshold within (0,1]).
 void Validate(const Config& cfg, std::vector<ConfigError>& errors);
 
-// Parses "ADDR:PORT" / "[v6]:PORT" / "ADDR" (with default_port).
-using addr::ParseAddress;
-
 // Parses "500ms", "10s", "1m30s", "2h", or a plain number of seconds (SPEC §4).
 std::optional<Duration> ParseDuration(const std::string& text);
 

@@ -40,7 +40,7 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
   }
   // Forwarding to ourselves would loop until the upstream timeout.
   for (const std::string& upstream : cfg.dns.upstreams) {
-    auto parsed = ParseAddress(upstream, 53);
+    auto parsed = addr::ParseAddress(upstream, 53);
     if (!parsed) continue;
     for (const addr::Address& d : cfg.dns.listen) {
       if (parsed->host == d.host && parsed->port == d.port) {
