@@ -11,6 +11,7 @@
 #include "dnsd/forward/upstreams.h"
 #include "dnsd/http/http_server.h"
 #include "dnsd/metrics/metrics.h"
+#include "dnsd/metrics/text.h"
 #include "dnsd/net/dns_server.h"
 
 #ifndef DNSD_VERSION
@@ -34,7 +35,7 @@ std::string Join(const std::vector<std::string>& parts) {
 
 std::vector<forward::Upstream> OwnListeners(const config::Config& config) {
   std::vector<forward::Upstream> own;
-  for (const config::ListenAddress& l : config.dns.listen) {
+  for (const addr::Address& l : config.dns.listen) {
     if (auto u = forward::ParseUpstream(l.host, l.port)) own.push_back(*u);
   }
   return own;
@@ -69,7 +70,7 @@ dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
   }
   if (a.advertise.empty()) {
     // Default: the first listen address that names a host (a wildcard names none).
-    for (const config::ListenAddress& l : config.dns.listen) {
+    for (const addr::Address& l : config.dns.listen) {
       auto ip = registry::IpAddress::Parse(l.host);
       auto u = forward::ParseUpstream(l.host);
       if (ip && u && !u->IsUnspecified()) {
@@ -87,15 +88,14 @@ std::runtime_error StartupError(const std::string& what) { return std::runtime_e
 
 void RenderStorage(const registry::StoreStatus& s, std::string& out) {
   if (!s.persistent) return;
-  out += "# HELP dnsd_storage_syncs_total Group commits written and synced to the data dir.\n"
-         "# TYPE dnsd_storage_syncs_total counter\n"
-         "dnsd_storage_syncs_total " + std::to_string(s.syncs_total) + "\n"
-         "# HELP dnsd_storage_sync_seconds_total Time spent writing and syncing group commits.\n"
-         "# TYPE dnsd_storage_sync_seconds_total counter\n"
-         "dnsd_storage_sync_seconds_total " + std::to_string(s.sync_seconds_total) + "\n"
-         "# HELP dnsd_storage_bytes Bytes the data dir's files take on disk.\n"
-         "# TYPE dnsd_storage_bytes gauge\n"
-         "dnsd_storage_bytes " + std::to_string(s.bytes) + "\n";
+  metrics::Header(out, "dnsd_storage_syncs_total", "counter",
+                  "Group commits written and synced to the data dir.");
+  metrics::Sample(out, "dnsd_storage_syncs_total", "", s.syncs_total);
+  metrics::Header(out, "dnsd_storage_sync_seconds_total", "counter",
+                  "Time spent writing and syncing group commits.");
+  out += "dnsd_storage_sync_seconds_total " + std::to_string(s.sync_seconds_total) + "\n";
+  metrics::Header(out, "dnsd_storage_bytes", "gauge", "Bytes the data dir's files take on disk.");
+  metrics::Sample(out, "dnsd_storage_bytes", "", s.bytes);
 }
 
 }  // namespace

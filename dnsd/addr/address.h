@@ -43,9 +43,3 @@ std::optional<Address> FromSockaddr(const sockaddr* sa);
 std::string FormatSockaddr(const sockaddr* sa);
 
 }  // namespace dnsd::addr
-
-// Transitional: the name this type had in dnsd/config (config.h declares it too).
-// dnsd/http/http_server.cc still spells it so; once it says addr::Address, delete this.
-namespace dnsd::config {
-using ListenAddress = addr::Address;
-}  // namespace dnsd::config

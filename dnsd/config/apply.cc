@@ -129,7 +129,7 @@ struct ScalarApplier {
   }
 
   void operator()(Field<vector<string>>) const {}
-  void operator()(Field<vector<ListenAddress>>) const {}
+  void operator()(Field<vector<addr::Address>>) const {}
 };
 
 // Lists: every element is checked; the list is stored only when all are good.
@@ -139,7 +139,7 @@ void ApplyList(const KeySpec& spec, const YAML::Node& node, int line, const stri
     return rep.Add(line, label, "must be a list, e.g. [\"a\", \"b\"]");
   }
   vector<string> strings;
-  vector<ListenAddress> addresses;
+  vector<addr::Address> addresses;
   bool ok = true;
   for (size_t i = 0; node.IsSequence() && i < node.size(); ++i) {
     const YAML::Node& item = node[i];
@@ -152,8 +152,8 @@ void ApplyList(const KeySpec& spec, const YAML::Node& node, int line, const stri
     }
     string value = item.Scalar();
     if (spec.default_port != 0 ||
-        std::holds_alternative<Field<vector<ListenAddress>>>(spec.field)) {
-      auto address = ParseAddress(value, spec.default_port);
+        std::holds_alternative<Field<vector<addr::Address>>>(spec.field)) {
+      auto address = addr::ParseAddress(value, spec.default_port);
       if (!address) {
         rep.Add(item_line, item_label,
                 Quoted(value) + " is not an address: expected IP:PORT, [IPv6]:PORT or IP");
@@ -169,7 +169,7 @@ void ApplyList(const KeySpec& spec, const YAML::Node& node, int line, const stri
     }
   }
   if (!ok) return;
-  if (auto* f = std::get_if<Field<vector<ListenAddress>>>(&spec.field)) (*f)(cfg) = addresses;
+  if (auto* f = std::get_if<Field<vector<addr::Address>>>(&spec.field)) (*f)(cfg) = addresses;
   if (auto* f = std::get_if<Field<vector<string>>>(&spec.field)) (*f)(cfg) = strings;
 }
 
@@ -183,7 +183,7 @@ void ApplyValue(const KeySpec& spec, const YAML::Node& value, int key_line, cons
                 bool index_elements, Config& cfg, Reporter& rep) {
   int line = LineOf(value, key_line);
   bool is_list = std::holds_alternative<Field<vector<string>>>(spec.field) ||
-                 std::holds_alternative<Field<vector<ListenAddress>>>(spec.field);
+                 std::holds_alternative<Field<vector<addr::Address>>>(spec.field);
   if (is_list) return ApplyList(spec, value, line, label, index_elements, cfg, rep);
   if (value.IsNull()) return rep.Add(key_line, label, "missing value");
   if (!value.IsScalar()) {
@@ -200,8 +200,8 @@ void CheckStoredValue(const KeySpec& spec, const Config& cfg, vector<ConfigError
   YAML::Node node;
   if (auto* f = std::get_if<Field<vector<string>>>(&spec.field)) {
     for (const string& s : (*f)(scratch)) node.push_back(s);
-  } else if (auto* f = std::get_if<Field<vector<ListenAddress>>>(&spec.field)) {
-    for (const ListenAddress& a : (*f)(scratch)) node.push_back(a.ToString());
+  } else if (auto* f = std::get_if<Field<vector<addr::Address>>>(&spec.field)) {
+    for (const addr::Address& a : (*f)(scratch)) node.push_back(a.ToString());
   } else if (auto* f = std::get_if<Field<string>>(&spec.field)) {
     node = (*f)(scratch);
   } else {

@@ -41,7 +41,7 @@ const FlagSpec kFlags[] = {
 
 bool IsList(const KeySpec& spec) {
   return std::holds_alternative<Field<std::vector<std::string>>>(spec.field) ||
-         std::holds_alternative<Field<std::vector<ListenAddress>>>(spec.field);
+         std::holds_alternative<Field<std::vector<addr::Address>>>(spec.field);
 }
 
 bool ReadFile(const std::string& path, std::string& out, std::string& problem) {

@@ -16,11 +16,8 @@ namespace dnsd::config {
 
 using Duration = std::chrono::milliseconds;
 
-// "ADDR:PORT" parsed; IPv6 in brackets. host holds the literal without brackets.
-using ListenAddress = addr::Address;
-
 struct DnsConfig {
-  std::vector<ListenAddress> listen{{"127.0.0.1", 8600}};
+  std::vector<addr::Address> listen{{"127.0.0.1", 8600}};
   std::string domain = "discovery.";  // lower-case FQDN, trailing dot
   uint32_t ttl = 5;
   uint32_t negative_ttl = 5;
@@ -37,7 +34,7 @@ struct DnsConfig {
 };
 
 struct HttpConfig {
-  std::vector<ListenAddress> listen{{"127.0.0.1", 8500}};
+  std::vector<addr::Address> listen{{"127.0.0.1", 8500}};
   std::vector<std::string> tokens;
   uint64_t max_body = 65536;
 };
@@ -83,9 +80,6 @@ void ApplyYaml(const std::string& text, const std::string& source, Config& cfg,
 // Cross-field checks after file and flags are applied (e.g. listen addresses parse,
 // domain is a valid name, threshold within (0,1]).
 void Validate(const Config& cfg, std::vector<ConfigError>& errors);
-
-// Parses "ADDR:PORT" / "[v6]:PORT" / "ADDR" (with default_port).
-using addr::ParseAddress;
 
 // Parses "500ms", "10s", "1m30s", "2h", or a plain number of seconds (SPEC §4).
 std::optional<Duration> ParseDuration(const std::string& text);

@@ -23,7 +23,7 @@ void MarkZonesDirExplicit(Config& c) { c.zones_dir_explicit = true; }
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 // clang-format off
 const KeySpec kKeys[] = {
-  {.path = "dns.listen", .field = +[](Config& c) -> vector<ListenAddress>& { return c.dns.listen; },
+  {.path = "dns.listen", .field = +[](Config& c) -> vector<addr::Address>& { return c.dns.listen; },
    .default_port = 8600, .help = "UDP and TCP addresses to answer DNS on; port 0 picks a free port"},
   {.path = "dns.domain", .field = +[](Config& c) -> string& { return c.dns.domain; },
    .normalize = NormalizeDomain, .check = CheckDomain,
@@ -52,7 +52,7 @@ const KeySpec kKeys[] = {
    .check = CheckIpLiteral, .help = "addresses for ns.D; empty = the first dns.listen address"},
   {.path = "dns.chaos", .field = +[](Config& c) -> bool& { return c.dns.chaos; },
    .help = "answer CH TXT version.bind and id.server (else REFUSED)"},
-  {.path = "http.listen", .field = +[](Config& c) -> vector<ListenAddress>& { return c.http.listen; },
+  {.path = "http.listen", .field = +[](Config& c) -> vector<addr::Address>& { return c.http.listen; },
    .default_port = 8500, .help = "addresses of the HTTP API; port 0 picks a free port"},
   {.path = "http.tokens", .field = +[](Config& c) -> vector<string>& { return c.http.tokens; },
    .check = CheckToken, .help = "bearer tokens; when set, every write needs one"},
@@ -159,7 +159,7 @@ string TypeName(const KeySpec& spec) {
     string operator()(Field<Duration>) const { return "duration"; }
     string operator()(Field<string>) const { return s.choices.empty() ? "string" : "enum"; }
     string operator()(Field<vector<string>>) const { return "list of strings"; }
-    string operator()(Field<vector<ListenAddress>>) const { return "list of addresses"; }
+    string operator()(Field<vector<addr::Address>>) const { return "list of addresses"; }
   };
   return std::visit(Visitor{spec}, spec.field);
 }
@@ -191,9 +191,9 @@ string FormatValue(const KeySpec& spec, const Config& cfg) {
     string operator()(Field<vector<string>> f) const {
       return JoinList<string>(f(c), [](const string& s) { return Quote(s); });
     }
-    string operator()(Field<vector<ListenAddress>> f) const {
-      return JoinList<ListenAddress>(f(c),
-                                     [](const ListenAddress& a) { return Quote(a.ToString()); });
+    string operator()(Field<vector<addr::Address>> f) const {
+      return JoinList<addr::Address>(f(c),
+                                     [](const addr::Address& a) { return Quote(a.ToString()); });
     }
   };
   return std::visit(Visitor{copy}, spec.field);

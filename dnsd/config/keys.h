@@ -20,7 +20,7 @@ using Field = T& (*)(Config&);
 
 using FieldRef = std::variant<Field<bool>, Field<uint32_t>, Field<uint64_t>, Field<double>,
                               Field<Duration>, Field<std::string>, Field<std::vector<std::string>>,
-                              Field<std::vector<ListenAddress>>>;
+                              Field<std::vector<addr::Address>>>;
 
 struct KeySpec {
   std::string_view path;  // "registry.self_preservation.threshold"

@@ -14,11 +14,11 @@ void Add(std::vector<ConfigError>& errors, const std::string& key, const std::st
   errors.push_back({"", 0, key, message});
 }
 
-void CheckListenList(const std::vector<ListenAddress>& list, const std::string& key,
+void CheckListenList(const std::vector<addr::Address>& list, const std::string& key,
                      std::vector<ConfigError>& errors) {
   if (list.empty()) Add(errors, key, "needs at least one address");
   std::map<std::string, int> count;
-  for (const ListenAddress& a : list) {
+  for (const addr::Address& a : list) {
     if (a.port != 0 && ++count[a.ToString()] == 2) {
       Add(errors, key, a.ToString() + " is listed twice");
     }
@@ -30,8 +30,8 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
   CheckListenList(cfg.http.listen, "http.listen", errors);
   // DNS also listens on TCP: the same address and port cannot serve both.
   std::map<std::string, bool> dns;
-  for (const ListenAddress& d : cfg.dns.listen) dns[d.ToString()] = d.port != 0;
-  for (const ListenAddress& h : cfg.http.listen) {
+  for (const addr::Address& d : cfg.dns.listen) dns[d.ToString()] = d.port != 0;
+  for (const addr::Address& h : cfg.http.listen) {
     auto it = dns.find(h.ToString());
     if (it != dns.end() && it->second) {
       Add(errors, "http.listen", h.ToString() + " is also a dns.listen address");
@@ -40,9 +40,9 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
   }
   // Forwarding to ourselves would loop until the upstream timeout.
   for (const std::string& upstream : cfg.dns.upstreams) {
-    auto parsed = ParseAddress(upstream, 53);
+    auto parsed = addr::ParseAddress(upstream, 53);
     if (!parsed) continue;
-    for (const ListenAddress& d : cfg.dns.listen) {
+    for (const addr::Address& d : cfg.dns.listen) {
       if (parsed->host == d.host && parsed->port == d.port) {
         Add(errors, "dns.upstreams", upstream + " is dnsd's own listen address");
       }

@@ -60,7 +60,7 @@ std::string CheckDomain(std::string_view name) {
 
 std::string CheckUpstream(std::string_view text) {
   if (text == "system") return {};
-  auto address = ParseAddress(std::string(text), 53);
+  auto address = addr::ParseAddress(std::string(text), 53);
   if (!address || address->port == 0) {
     return "\"" + std::string(text) +
            "\" is not an upstream: expected an IP address with an optional port "

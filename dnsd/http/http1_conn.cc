@@ -31,17 +31,30 @@ std::string_view HttpDate::Now() {
 }
 
 Http1Conn::Http1Conn(Http1Host& host, uint64_t max_entity, std::string_view server_name)
-    : host_(host), max_entity_(max_entity), server_name_(server_name) {
-  socket_.conn = this;
+    : host_(host), max_entity_(max_entity), server_name_(server_name) {}
+
+Http1Conn::~Http1Conn() {
+  // Still open only when the server is torn down before it closed (its destructor
+  // leaks rather than do that): the close must not call back into freed memory.
+  if (tcp_) tcp_.OnClosed(nullptr, nullptr);
+}
+
+int Http1Conn::Init(uv_loop_t* loop) {
+  int rc = tcp_.Init([loop](uv_tcp_t* h) { return uv_tcp_init(loop, h); });
+  if (rc != 0) return rc;
+  handle_ = tcp_.get();
+  handle_->data = this;
+  tcp_.OnClosed(&Http1Conn::OnHandleClosed, this);
+  return 0;
 }
 
 void Http1Conn::Start() {
   struct sockaddr_storage ss {};
   int len = sizeof ss;
-  if (uv_tcp_getpeername(&socket_.tcp, reinterpret_cast<struct sockaddr*>(&ss), &len) == 0) {
+  if (uv_tcp_getpeername(handle_, reinterpret_cast<struct sockaddr*>(&ss), &len) == 0) {
     peer_ = ToIpAddress(reinterpret_cast<struct sockaddr*>(&ss));
   }
-  idle_since_ms_ = uv_now(socket_.tcp.loop);
+  idle_since_ms_ = uv_now(handle_->loop);
   if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) Close();
 }
 
@@ -50,14 +63,13 @@ void Http1Conn::CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms) {
   if (now_ms - idle_since_ms_ >= timeout_ms) Close();
 }
 
-void Http1Conn::OnClosedCb(uv_handle_t* handle) {
-  Http1Conn* conn = reinterpret_cast<Socket*>(handle)->conn;
-  conn->host_.OnClosed(*conn);
-  delete conn;
+void Http1Conn::OnHandleClosed(void* p) {
+  auto* conn = static_cast<Http1Conn*>(p);
+  conn->host_.OnClosed(*conn);  // frees conn
 }
 
 void Http1Conn::OnAllocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  Http1Conn* conn = reinterpret_cast<Socket*>(handle)->conn;
+  auto* conn = static_cast<Http1Conn*>(handle->data);
   try {
     conn->Reserve();
     *buf = uv_buf_init(conn->in_.get() + conn->in_end_,
@@ -86,7 +98,7 @@ void Http1Conn::Reserve() {
 }
 
 void Http1Conn::OnReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  reinterpret_cast<Socket*>(stream)->conn->OnRead(nread);
+  static_cast<Http1Conn*>(stream->data)->OnRead(nread);
 }
 
 void Http1Conn::OnRead(ssize_t nread) {
@@ -173,7 +185,7 @@ void Http1Conn::Send(bool keep_alive) {
 }
 
 void Http1Conn::Sent(bool keep_alive) {
-  idle_since_ms_ = uv_now(socket_.tcp.loop);
+  idle_since_ms_ = uv_now(handle_->loop);
   if (!keep_alive) Close();
 }
 
@@ -208,7 +220,7 @@ void Http1Conn::HandOver() {
 void Http1Conn::Close() {
   if (closing_ || handed_over_) return;
   closing_ = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&socket_.tcp), &OnClosedCb);
+  tcp_.Reset();  // OnHandleClosed follows, after any write request's callback
 }
 
 }  // namespace dnsd::http::internal

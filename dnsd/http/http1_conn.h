@@ -3,9 +3,11 @@
 // It serves plain keep-alive HTTP/1.1 requests itself (http1_codec.h: read, parse, route,
 // one write, and reading never stops between requests), and at the first request that is
 // not one it hands the socket, with every byte read but not yet served, to h2o for the rest
-// of the connection's life. The server allocates it with new before uv_tcp_init; it is
-// freed by OnClosedCb, the close callback of both kinds (h2o is given it too), after the
-// host's OnClosed. Loop thread only; no exception leaves its libuv callbacks.
+// of the connection's life. The server owns it (unique_ptr) and frees it in its OnClosed,
+// which the handle's close callback calls, after libuv is done with the handle and with
+// any write request of the connection, whoever closed it (this class, or h2o after the
+// hand-over). The handle is a uv::UvHandle. Loop thread only; no exception leaves its
+// libuv callbacks.
 #pragma once
 
 #include <uv.h>
@@ -19,6 +21,7 @@
 
 #include "dnsd/http/http1_codec.h"
 #include "dnsd/http/router.h"
+#include "dnsd/uv/uv_handle.h"
 #include "registry/instance.h"
 
 namespace dnsd::http::internal {
@@ -58,10 +61,18 @@ class Http1Conn {
   Http1Conn(Http1Host& host, uint64_t max_entity, std::string_view server_name);
   Http1Conn(const Http1Conn&) = delete;
   Http1Conn& operator=(const Http1Conn&) = delete;
+  ~Http1Conn();
 
-  uv_tcp_t* handle() { return &socket_.tcp; }
+  // Opens the connection's handle on loop (uv_tcp_init); 0 or a libuv error.
+  int Init(uv_loop_t* loop);
+  uv_tcp_t* handle() { return handle_; }  // valid until the host's OnClosed
   // After uv_accept: reads and serves requests.
   void Start();
+  // Starts closing (idempotent; not after the hand-over, when h2o closes it).
+  void Close();
+  // For the host's HandOver: the socket, for h2o to close with
+  // uv::UvHandle<uv_tcp_t>::CloseCallback; the host is still told OnClosed then.
+  uv_tcp_t* ReleaseSocket() { return tcp_.Release(); }
   bool handed_over() const { return handed_over_; }
   // The host's id of the write this connection waits for (0: none); reading stops meanwhile.
   uint64_t awaiting() const { return awaiting_; }
@@ -71,16 +82,9 @@ class Http1Conn {
   // h2o's request timeout for a connection still served here: closes it when no request
   // has been completed within timeout_ms of the last answer (or of the accept).
   void CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms);
-  // Close callback of the handle, for uv_close and for h2o_uv_socket_create.
-  static void OnClosedCb(uv_handle_t* handle);
 
  private:
-  struct Socket {  // standard layout: a handle pointer is a Socket pointer
-    uv_tcp_t tcp;
-    Http1Conn* conn;
-  };
-
-  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&socket_.tcp); }
+  uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(handle_); }
   void Reserve();
   void OnRead(ssize_t nread);
   void ServeBuffered();
@@ -91,13 +95,14 @@ class Http1Conn {
   void Sent(bool keep_alive);
   void OnWritten(int status);
   void HandOver();
-  void Close();
 
   static void OnAllocCb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void OnReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnWrittenCb(uv_write_t* req, int status);
+  static void OnHandleClosed(void* conn);
 
-  Socket socket_{};
+  uv::UvHandle<uv_tcp_t> tcp_;  // empty once closing or handed over
+  uv_tcp_t* handle_ = nullptr;  // the handle, even then (h2o's after the hand-over)
   Http1Host& host_;
   uint64_t max_entity_;
   std::string_view server_name_;

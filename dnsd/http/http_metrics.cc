@@ -1,67 +1,13 @@
-// Prometheus text exposition (format 0.0.4) for the HTTP server's own families.
+// Prometheus text for the registry's families; the HTTP request counter is rendered by
+// dnsd/metrics (metrics::HttpMetrics::Render).
 #include "dnsd/http/http_metrics.h"
 
-#include <algorithm>
-#include <string_view>
-#include <tuple>
-#include <vector>
+#include "dnsd/metrics/text.h"
 
-#include "dnsd/metrics/metrics.h"
+namespace dnsd::http {
 
-namespace dnsd {
-namespace {
-
-// Label values are escaped as the text format requires (\\, \", \n).
-std::string EscapeLabel(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-}
-
-void Sample(std::string& out, std::string_view name, std::string_view labels, uint64_t value) {
-  out.append(name);
-  if (!labels.empty()) out.append("{").append(labels).append("}");
-  out.append(" ").append(std::to_string(value)).append("\n");
-}
-
-}  // namespace
-
-namespace metrics {
-
-void HttpMetrics::Render(std::string& out) const {
-  constexpr std::string_view kName = "dnsd_http_requests_total";
-  Header(out, kName, "counter", "HTTP API requests by route template and status code.");
-  std::vector<const Entry*> sorted;  // by route, then code: the order of the text is stable
-  sorted.reserve(entries_.size());
-  for (const Entry& e : entries_) sorted.push_back(&e);
-  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
-    return std::tie(a->route, a->code) < std::tie(b->route, b->code);
-  });
-  for (const Entry* e : sorted) {
-    std::string labels =
-        "route=\"" + EscapeLabel(e->route) + "\",code=\"" + std::to_string(e->code) + "\"";
-    Sample(out, kName, labels, e->count);
-  }
-}
-
-}  // namespace metrics
-
-namespace http {
+using metrics::Header;
+using metrics::Sample;
 
 void RenderRegistryMetrics(const registry::RegistryStats& stats, uint64_t index, std::string& out) {
   Header(out, "dnsd_registry_services", "gauge", "Services with at least one instance.");
@@ -90,5 +36,4 @@ void RenderRegistryMetrics(const registry::RegistryStats& stats, uint64_t index,
   Sample(out, "dnsd_self_preservation_entered_total", "", stats.self_preservation_entered_total);
 }
 
-}  // namespace http
-}  // namespace dnsd
+}  // namespace dnsd::http

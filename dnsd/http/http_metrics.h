@@ -1,5 +1,5 @@
 // Prometheus text for the registry's gauges and counters (SPEC §4 /metrics). The HTTP
-// request counter, metrics::HttpMetrics::Render, is defined in http_metrics.cc too.
+// request counter is dnsd/metrics's (metrics::HttpMetrics::Render).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,8 @@
 // HttpServer: h2o on the control thread's libuv loop, in front of the pure Route().
 //
-// Lifetime: listeners and accepted connections are heap structs freed by their uv_close
-// callbacks; the h2o context (whose timers are embedded uv handles) is disposed only after
+// Lifetime: listeners, the idle timer and accepted connections' sockets are UvHandles,
+// freed once closed; a connection (Http1Conn) is freed when its socket has closed; the h2o
+// context (whose timers are embedded uv handles) is disposed only after
 // every connection has closed, and on_closed runs two loop iterations later, when the
 // context's handles are surely closed too. Blocking queries are parked in
 // BlockingQueries; a shared object in the request's pool unparks a request whose stream
@@ -43,9 +44,9 @@ void HttpServer::Impl::InitH2o() {
   accept_ctx_.hosts = config_.hosts;
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
-  uv_timer_init(loop_, &idle_timer_);
-  idle_timer_.data = this;
-  uv_timer_start(&idle_timer_, &Impl::OnIdleTimerCb, kIdleSweepMs, kIdleSweepMs);
+  idle_timer_.Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
+  idle_timer_.get()->data = this;
+  uv_timer_start(idle_timer_.get(), &Impl::OnIdleTimerCb, kIdleSweepMs, kIdleSweepMs);
 }
 
 std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
@@ -56,7 +57,7 @@ std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
   InitH2o();
   state_ = State::kListening;
   std::vector<std::string> bound;
-  for (const config::ListenAddress& address : options_.listen) {
+  for (const addr::Address& address : options_.listen) {
     std::string name;
     if (!ListenOn(address, name, error)) return {};
     bound.push_back(std::move(name));
@@ -65,32 +66,28 @@ std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
   return bound;
 }
 
-bool HttpServer::Impl::ListenOn(const config::ListenAddress& address, std::string& bound,
+bool HttpServer::Impl::ListenOn(const addr::Address& address, std::string& bound,
                                 std::string& error) {
   struct sockaddr_storage ss {};
   auto* sa = reinterpret_cast<struct sockaddr*>(&ss);
-  bool v6 = address.host.find(':') != std::string::npos;
-  int rc = v6 ? uv_ip6_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in6*>(sa))
-              : uv_ip4_addr(address.host.c_str(), address.port, reinterpret_cast<sockaddr_in*>(sa));
-  std::string shown =
-      (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
-  if (rc != 0) {
-    error = "http listen " + shown + ": not an IP address";
+  if (address.ToSockaddr(ss) == 0) {
+    error = "http listen " + address.ToString() + ": not an IP address";
     return false;
   }
-  auto* listener = new Listener{};
-  uv_tcp_init(loop_, &listener->tcp);
-  listener->tcp.data = this;
-  listeners_.push_back(listener);  // closed by Shutdown, whatever happens next
-  rc = uv_tcp_bind(&listener->tcp, sa, v6 ? UV_TCP_IPV6ONLY : 0);
-  if (rc == 0)
-    rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener->tcp), 511, &Impl::OnAcceptCb);
+  uv::UvHandle<uv_tcp_t> listener;
+  int rc = listener.Init([this](uv_tcp_t* t) { return uv_tcp_init(loop_, t); });
+  if (rc == 0) {
+    listener.get()->data = this;
+    rc = uv_tcp_bind(listener.get(), sa, address.v6() ? UV_TCP_IPV6ONLY : 0);
+  }
+  if (rc == 0) rc = uv_listen(listener.stream(), 511, &Impl::OnAcceptCb);
   if (rc != 0) {
-    error = "http listen " + shown + ": " + uv_strerror(rc);
-    return false;
+    error = "http listen " + address.ToString() + ": " + uv_strerror(rc);
+    return false;  // the listener closes as it goes out of scope
   }
   int len = sizeof ss;
-  uv_tcp_getsockname(&listener->tcp, sa, &len);
+  uv_tcp_getsockname(listener.get(), sa, &len);
+  listeners_.push_back(std::move(listener));  // closed by Shutdown
   bound = internal::FormatSockaddr(sa);
   spdlog::info("http: listening on {}", bound);
   return true;
@@ -102,13 +99,17 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
     spdlog::warn("http: accept: {}", uv_strerror(status));
     return;
   }
-  auto* conn = new internal::Http1Conn(*self, self->config_.max_request_entity_size, kServerName);
-  uv_tcp_init(self->loop_, conn->handle());
-  self->connections_.insert(conn);
-  auto* handle = reinterpret_cast<uv_handle_t*>(conn->handle());
+  auto owned = std::make_unique<internal::Http1Conn>(*self, self->config_.max_request_entity_size,
+                                                     kServerName);
+  internal::Http1Conn* conn = owned.get();
+  if (int rc = conn->Init(self->loop_); rc != 0) {
+    spdlog::warn("http: accept: {}", uv_strerror(rc));
+    return;
+  }
+  self->connections_.emplace(conn, std::move(owned));  // until OnClosed
   if (uv_accept(stream, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0 ||
       self->state_ != State::kListening) {
-    uv_close(handle, &internal::Http1Conn::OnClosedCb);
+    conn->Close();
     return;
   }
   // Answers go out in one write each; no Nagle delay behind an unacknowledged segment
@@ -118,8 +119,8 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
 }
 
 void HttpServer::Impl::HandOver(internal::Http1Conn& conn, std::string_view unread) {
-  h2o_socket_t* sock = h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(conn.handle()),
-                                            &internal::Http1Conn::OnClosedCb);
+  h2o_socket_t* sock = h2o_uv_socket_create(reinterpret_cast<uv_stream_t*>(conn.ReleaseSocket()),
+                                            &uv::UvHandle<uv_tcp_t>::CloseCallback);
   if (!unread.empty()) {
     h2o_iovec_t room = h2o_buffer_reserve(&sock->input, unread.size());
     std::memcpy(room.base, unread.data(), unread.size());
@@ -129,8 +130,8 @@ void HttpServer::Impl::HandOver(internal::Http1Conn& conn, std::string_view unre
 }
 
 void HttpServer::Impl::OnClosed(internal::Http1Conn& conn) {
-  connections_.erase(&conn);
   if (conn.awaiting() != 0) awaiting_.erase(conn.awaiting());
+  connections_.erase(&conn);  // frees conn
   if (state_ == State::kClosing) ScheduleTimer(0);
 }
 
@@ -138,22 +139,9 @@ void HttpServer::Impl::OnIdleTimerCb(uv_timer_t* timer) {
   auto* self = static_cast<Impl*>(timer->data);
   uint64_t now = uv_now(self->loop_);
   // Close() only starts uv_close; the set changes in the close callbacks, later.
-  for (internal::Http1Conn* conn : self->connections_) {
+  for (const auto& [conn, owned] : self->connections_) {
     conn->CloseIfIdle(now, H2O_DEFAULT_HTTP1_REQ_TIMEOUT);
   }
-}
-
-void HttpServer::Impl::OnIdleTimerClosedCb(uv_handle_t* handle) {
-  auto* self = static_cast<Impl*>(handle->data);
-  --self->closing_handles_;
-  if (self->state_ == State::kClosing) self->ScheduleTimer(0);
-}
-
-void HttpServer::Impl::OnListenerClosedCb(uv_handle_t* handle) {
-  auto* self = static_cast<Impl*>(handle->data);
-  delete reinterpret_cast<Listener*>(handle);
-  --self->closing_handles_;
-  if (self->state_ == State::kClosing) self->ScheduleTimer(0);
 }
 
 int HttpServer::Impl::OnRequestCb(h2o_handler_t* self, h2o_req_t* req) {

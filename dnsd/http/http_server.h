@@ -27,7 +27,7 @@
 namespace dnsd::http {
 
 struct HttpServerOptions {
-  std::vector<config::ListenAddress> listen;
+  std::vector<addr::Address> listen;
   std::vector<std::string> tokens;  // empty: writes need no token
   uint64_t max_body = 65536;
   bool include_warning = false;  // "healthy" counts warning too

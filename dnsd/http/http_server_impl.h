@@ -4,11 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "dnsd/http/blocking_queries.h"
@@ -16,6 +16,7 @@
 #include "dnsd/http/http1_conn.h"
 #include "dnsd/http/http_server.h"
 #include "dnsd/http/router.h"
+#include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::http {
 
@@ -32,9 +33,6 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   struct Handler {
     h2o_handler_t super;
     Impl* impl;
-  };
-  struct Listener {
-    uv_tcp_t tcp;  // tcp.data = Impl*
   };
   struct ParkedToken {  // lives in the request's pool; its dispose callback unparks
     Impl* impl;
@@ -88,7 +86,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
 
  private:
   void InitH2o();
-  bool ListenOn(const config::ListenAddress& address, std::string& bound, std::string& error);
+  bool ListenOn(const addr::Address& address, std::string& bound, std::string& error);
   void HandleRequest(h2o_req_t* req);
   void Respond(h2o_req_t* req, const HttpResponse& response);
   void Park(h2o_req_t* req, const BlockingQuery& query);
@@ -103,8 +101,6 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   static int OnRequestCb(h2o_handler_t* self, h2o_req_t* req);
   static void OnAcceptCb(uv_stream_t* listener, int status);
   static void OnIdleTimerCb(uv_timer_t* timer);
-  static void OnIdleTimerClosedCb(uv_handle_t* handle);
-  static void OnListenerClosedCb(uv_handle_t* handle);
   static void OnParkedDisposedCb(void* token);
   static void OnWriteDisposedCb(void* token);
   static void OnTimerCb(uv_timer_t* timer);
@@ -123,12 +119,14 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   h2o_globalconf_t config_{};
   h2o_context_t context_{};
   h2o_accept_ctx_t accept_ctx_{};
+  // Embedded, not a UvHandle: its close callback is the server's last event (kClosed),
+  // after h2o's own handles inside context_ have closed.
   uv_timer_t timer_{};
-  uv_timer_t idle_timer_{};  // h2o's request timeout, for connections served by Http1Conn
+  uv::UvHandle<uv_timer_t> idle_timer_;  // h2o's request timeout, for Http1Conn's connections
   internal::HttpDate date_;
-  std::vector<Listener*> listeners_;
-  size_t closing_handles_ = 0;  // listeners and the idle timer
-  std::unordered_set<internal::Http1Conn*> connections_;
+  std::vector<uv::UvHandle<uv_tcp_t>> listeners_;  // data = Impl*
+  // Every accepted connection until its handle has closed, handed over to h2o or not.
+  std::unordered_map<internal::Http1Conn*, std::unique_ptr<internal::Http1Conn>> connections_;
   std::unordered_map<uint64_t, Awaiting> awaiting_;  // writes submitted, not yet answered
   uint64_t last_write_id_ = 0;
   uint64_t serving_ = 0;  // the write being submitted: a synchronous answer lands here

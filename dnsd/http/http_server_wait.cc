@@ -58,7 +58,7 @@ void HttpServer::Impl::OnTimer() {
       ArmWaiterTimer();
       return;
     case State::kClosing:
-      if (!connections_.empty() || closing_handles_ != 0) return;
+      if (!connections_.empty()) return;
       if (!internal::ContextIdle(context_)) return ScheduleTimer(10);
       // Closes h2o's own timers (embedded in context_); they finish this iteration.
       h2o_context_dispose(&context_);
@@ -97,18 +97,13 @@ void HttpServer::Impl::Shutdown(std::function<void()> on_closed) {
   on_closed_ = std::move(on_closed);
   AnswerWaiters(waiters_.TakeAll());
   state_ = State::kClosing;
-  for (Listener* l : listeners_) {
-    ++closing_handles_;
-    uv_close(reinterpret_cast<uv_handle_t*>(&l->tcp), &Impl::OnListenerClosedCb);
-  }
-  listeners_.clear();
-  ++closing_handles_;
-  uv_close(reinterpret_cast<uv_handle_t*>(&idle_timer_), &Impl::OnIdleTimerClosedCb);
+  listeners_.clear();  // UvHandles: closed, and freed once libuv is done with them
+  idle_timer_.Reset();
   h2o_context_request_shutdown(&context_);
   // Idle keep-alive connections would otherwise linger until h2o's request timeout:
   // a read shutdown makes h2o see end-of-stream and close each one through its own path,
   // after the response it may still be writing.
-  for (internal::Http1Conn* conn : connections_) {
+  for (const auto& [conn, owned] : connections_) {
     uv_os_fd_t fd;
     if (uv_fileno(reinterpret_cast<uv_handle_t*>(conn->handle()), &fd) == 0) {
       ::shutdown(fd, SHUT_RD);

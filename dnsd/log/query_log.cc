@@ -1,9 +1,8 @@
 #include "dnsd/log/query_log.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
+#include "dnsd/addr/address.h"
 #include "dnsd/log/dns_text.h"
 
 namespace dnsd::log {
@@ -25,21 +24,7 @@ void AppendFlags(const MessageSummary& r, std::string& out) {
 
 }  // namespace
 
-std::string FormatPeer(const sockaddr* peer) {
-  char host[INET6_ADDRSTRLEN] = {};
-  if (peer == nullptr) return "-";
-  if (peer->sa_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(peer);
-    if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host) == nullptr) return "-";
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  if (peer->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer);
-    if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host) == nullptr) return "-";
-    return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
-  }
-  return "-";
-}
+std::string FormatPeer(const sockaddr* peer) { return addr::FormatSockaddr(peer); }
 
 std::string FormatQuery(const QueryRecord& record) {
   MessageSummary q = Summarize(record.query, false);

@@ -1,7 +1,11 @@
 #include "dnsd/metrics/metrics.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <tuple>
+
+#include "dnsd/metrics/text.h"
 
 namespace dnsd::metrics {
 namespace {
@@ -48,11 +52,6 @@ void AppendDouble(std::string& out, const char* format, double v) {
   char buf[48];
   int n = std::snprintf(buf, sizeof buf, format, v);
   out.append(buf, static_cast<size_t>(n));
-}
-
-void Header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
 using Workers = std::span<const DnsMetrics* const>;
@@ -175,6 +174,22 @@ void RenderDns(std::span<const DnsMetrics* const> workers, std::string& out) {
   RenderLatency(workers, out);
   for (const CounterFamily& f : kCounterFamilies) {
     RenderCounter(workers, out, f.name, f.help, f.member);
+  }
+}
+
+void HttpMetrics::Render(std::string& out) const {
+  constexpr std::string_view kName = "dnsd_http_requests_total";
+  Header(out, kName, "counter", "HTTP API requests by route template and status code.");
+  std::vector<const Entry*> sorted;  // by route, then code: the order of the text is stable
+  sorted.reserve(entries_.size());
+  for (const Entry& e : entries_) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const Entry* a, const Entry* b) {
+    return std::tie(a->route, a->code) < std::tie(b->route, b->code);
+  });
+  for (const Entry* e : sorted) {
+    std::string labels =
+        "route=\"" + EscapeLabel(e->route) + "\",code=\"" + std::to_string(e->code) + "\"";
+    Sample(out, kName, labels, e->count);
   }
 }
 

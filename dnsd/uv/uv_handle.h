@@ -2,13 +2,16 @@
 // uv_poll_t, uv_async_t, ...), uvw style: destroying the owner calls uv_close, and the
 // memory is freed in the close callback, once libuv is done with it. Pending request
 // callbacks (writes, sends) that run after the owner let go see handle->data == nullptr.
+// A handle that a library closes itself (h2o's sockets) is Release()d to it, and that
+// library is given CloseCallback, which frees it the same way.
 //
 // Thread: the handle's loop thread only. Header-only (target dnsd_uv); used by dnsd/net,
-// dnsd/forward and the composition root.
+// dnsd/forward, dnsd/http and the composition root.
 #pragma once
 
 #include <uv.h>
 
+#include <type_traits>
 #include <utility>
 
 namespace dnsd::uv {
@@ -35,14 +38,14 @@ class UvHandle {
   template <typename InitFn>
   int Init(InitFn&& init) {
     Reset();
-    T* h = new T{};
-    int rc = init(h);
+    Box* box = new Box{};
+    int rc = init(&box->handle);
     if (rc != 0) {
-      delete h;
+      delete box;
       return rc;
     }
-    h->data = nullptr;
-    h_ = h;
+    box->handle.data = nullptr;
+    h_ = &box->handle;
     return 0;
   }
 
@@ -52,9 +55,28 @@ class UvHandle {
     T* h = std::exchange(h_, nullptr);
     h->data = nullptr;
     auto* base = reinterpret_cast<uv_handle_t*>(h);
-    if (!uv_is_closing(base)) {
-      uv_close(base, [](uv_handle_t* closed) { delete reinterpret_cast<T*>(closed); });
-    }
+    if (!uv_is_closing(base)) uv_close(base, &CloseCallback);
+  }
+
+  // Asks for on_closed(arg) in the close callback, just before the memory is freed, for
+  // an owner that must outlive the handle (a write request of its own still pending).
+  // Kept across Release(). Needs a handle.
+  void OnClosed(void (*on_closed)(void*), void* arg) {
+    Box* box = BoxOf(handle());
+    box->on_closed = on_closed;
+    box->arg = arg;
+  }
+
+  // Gives the open handle up, data pointer untouched, to one that will uv_close it with
+  // CloseCallback (e.g. h2o_uv_socket_create); the UvHandle is empty afterwards.
+  T* Release() { return std::exchange(h_, nullptr); }
+
+  // The close callback of every handle made by Init: runs OnClosed's callback, if any,
+  // then frees the memory.
+  static void CloseCallback(uv_handle_t* closed) {
+    Box* box = BoxOf(closed);
+    if (box->on_closed != nullptr) box->on_closed(box->arg);
+    delete box;
   }
 
   T* get() const { return h_; }
@@ -63,6 +85,14 @@ class UvHandle {
   explicit operator bool() const { return h_ != nullptr; }
 
  private:
+  struct Box {  // standard layout, handle first: a T* made by Init is a Box*
+    T handle;
+    void (*on_closed)(void*) = nullptr;
+    void* arg = nullptr;
+  };
+  static_assert(std::is_standard_layout_v<Box>);
+  static Box* BoxOf(uv_handle_t* handle) { return reinterpret_cast<Box*>(handle); }
+
   T* h_ = nullptr;
 };
 

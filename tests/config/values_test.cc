@@ -46,40 +46,6 @@ TEST_CASE("Durations print in their shortest exact form", "[config]") {
   CHECK(dnsd::config::FormatDuration(2h) == "2h");
 }
 
-TEST_CASE("Addresses parse with IPv6 in brackets and a default port", "[config]") {
-  struct Case {
-    const char* text;
-    std::optional<std::string> want;  // ToString() of the result
-  } cases[] = {
-      {"127.0.0.1:8600", "127.0.0.1:8600"},
-      {"127.0.0.1", "127.0.0.1:53"},
-      {"0.0.0.0:0", "0.0.0.0:0"},
-      {"[::1]:8600", "[::1]:8600"},
-      {"[::1]", "[::1]:53"},
-      {"::1", "[::1]:53"},
-      {"[2001:DB8:0::1]:53", "[2001:db8::1]:53"},
-      {"127.0.0.1:65535", "127.0.0.1:65535"},
-      {"127.0.0.1:65536", std::nullopt},
-      {"127.0.0.1:", std::nullopt},
-      {"127.0.0.1:-1", std::nullopt},
-      {"127.0.0.1:x", std::nullopt},
-      {"localhost:53", std::nullopt},
-      {"127.1:53", std::nullopt},
-      {"[127.0.0.1]:53", std::nullopt},
-      {"[::1", std::nullopt},
-      {"[::1]53", std::nullopt},
-      {"::1:53:x", std::nullopt},
-      {":53", std::nullopt},
-      {"", std::nullopt},
-  };
-  for (const Case& c : cases) {
-    CAPTURE(c.text);
-    auto got = dnsd::config::ParseAddress(c.text, 53);
-    REQUIRE(got.has_value() == c.want.has_value());
-    if (got) CHECK(got->ToString() == *c.want);
-  }
-}
-
 TEST_CASE("Upstreams, domains and IP literals are checked", "[config]") {
   using namespace dnsd::config;
   for (const char* ok :

@@ -1,81 +1,11 @@
 #include "dnsd/http/http_metrics.h"
 
 #include <catch2/catch.hpp>
-#include <regex>
-#include <set>
-#include <sstream>
 
-#include "dnsd/metrics/metrics.h"
+#include "tests/support/prometheus_text.h"
 
 namespace dnsd::http {
 namespace {
-
-// Checks the text format rules promtool checks too: HELP/TYPE before a family's samples,
-// each family declared once, and sample lines of the form name{labels} value.
-void RequireWellFormed(const std::string& text) {
-  static const std::regex kSample(
-      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")"
-      R"((,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*\})? -?[0-9.e+]+$)");
-  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
-  static const std::regex kHelp(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$)");
-  std::set<std::string> typed;
-  std::string current;
-  std::istringstream lines(text);
-  std::string line;
-  REQUIRE(text.back() == '\n');
-  while (std::getline(lines, line)) {
-    INFO(line);
-    std::smatch m;
-    if (std::regex_match(line, m, kHelp)) continue;
-    if (std::regex_match(line, m, kType)) {
-      CHECK(typed.insert(m[1]).second);
-      current = m[1];
-      continue;
-    }
-    REQUIRE(std::regex_match(line, m, kSample));
-    std::string name = m[1];
-    CHECK((name == current || name.rfind(current + "_", 0) == 0));
-  }
-}
-
-TEST_CASE("HTTP request counts render per route and code", "[http][metrics]") {
-  metrics::HttpMetrics m;
-  m.Record("/v1/services/{svc}", 200);
-  m.Record("/v1/services/{svc}", 200);
-  m.Record("/v1/services/{svc}", 404);
-  m.Record("we\"ird\\", 500);
-  std::string out;
-  m.Render(out);
-  CHECK_THAT(out, Catch::Contains(
-                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 2\n"));
-  CHECK_THAT(out, Catch::Contains(
-                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"404\"} 1\n"));
-  CHECK_THAT(out, Catch::Contains("route=\"we\\\"ird\\\\\""));
-  RequireWellFormed(out);
-}
-
-TEST_CASE("HTTP request counts render sorted by route, then code", "[http][metrics]") {
-  metrics::HttpMetrics m;
-  m.Record("/v1/status", 200);
-  m.Record("/healthz", 503);
-  m.Record("/v1/services/{svc}", 200);
-  m.Record("/healthz", 200);
-  m.Record("/v1/status", 200);
-  std::string out;
-  m.Render(out);
-  CHECK_THAT(out, Catch::EndsWith(
-                      "dnsd_http_requests_total{route=\"/healthz\",code=\"200\"} 1\n"
-                      "dnsd_http_requests_total{route=\"/healthz\",code=\"503\"} 1\n"
-                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 1\n"
-                      "dnsd_http_requests_total{route=\"/v1/status\",code=\"200\"} 2\n"));
-}
-
-TEST_CASE("an empty counter family still declares itself", "[http][metrics]") {
-  std::string out;
-  metrics::HttpMetrics().Render(out);
-  CHECK_THAT(out, Catch::Contains("# TYPE dnsd_http_requests_total counter\n"));
-  RequireWellFormed(out);
-}
 
 TEST_CASE("registry families render every status and reason", "[http][metrics]") {
   registry::RegistryStats s;
@@ -102,7 +32,7 @@ TEST_CASE("registry families render every status and reason", "[http][metrics]")
         "dnsd_self_preservation_held_back 2\n"}) {
     CHECK_THAT(out, Catch::Contains(line));
   }
-  RequireWellFormed(out);
+  testing::RequireWellFormed(out);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/prometheus_text.h"
+
 namespace dnsd::metrics {
 namespace {
 
@@ -72,6 +74,45 @@ TEST_CASE("every counter family is rendered with HELP and TYPE", "[metrics]") {
   CHECK(Has(out, "dnsd_dns_truncated_total 2"));
   CHECK(Has(out, "dnsd_dns_forwarded_total 1"));
   CHECK(Has(out, "dnsd_dns_answer_cache_hits_total 5"));
+}
+
+TEST_CASE("HTTP request counts render per route and code", "[metrics]") {
+  HttpMetrics m;
+  m.Record("/v1/services/{svc}", 200);
+  m.Record("/v1/services/{svc}", 200);
+  m.Record("/v1/services/{svc}", 404);
+  m.Record("we\"ird\\", 500);
+  std::string out;
+  m.Render(out);
+  CHECK_THAT(out, Catch::Contains(
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 2\n"));
+  CHECK_THAT(out, Catch::Contains(
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"404\"} 1\n"));
+  CHECK_THAT(out, Catch::Contains("route=\"we\\\"ird\\\\\""));
+  testing::RequireWellFormed(out);
+}
+
+TEST_CASE("HTTP request counts render sorted by route, then code", "[metrics]") {
+  HttpMetrics m;
+  m.Record("/v1/status", 200);
+  m.Record("/healthz", 503);
+  m.Record("/v1/services/{svc}", 200);
+  m.Record("/healthz", 200);
+  m.Record("/v1/status", 200);
+  std::string out;
+  m.Render(out);
+  CHECK_THAT(out, Catch::EndsWith(
+                      "dnsd_http_requests_total{route=\"/healthz\",code=\"200\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/healthz\",code=\"503\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/v1/services/{svc}\",code=\"200\"} 1\n"
+                      "dnsd_http_requests_total{route=\"/v1/status\",code=\"200\"} 2\n"));
+}
+
+TEST_CASE("an empty counter family still declares itself", "[metrics]") {
+  std::string out;
+  HttpMetrics().Render(out);
+  CHECK_THAT(out, Catch::Contains("# TYPE dnsd_http_requests_total counter\n"));
+  testing::RequireWellFormed(out);
 }
 
 }  // namespace
