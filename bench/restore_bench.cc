@@ -58,7 +58,7 @@ void Fill(const std::string& dir, size_t instances) {
     spec.tags = {"v1", "primary"};
     spec.meta = {{"version", "1.2.3"}, {"zone", "a"}};
     spec.ttl = std::chrono::seconds(30);
-    store.Submit(registry::RegisterCommand{std::move(spec)}, [](registry::Result<uint64_t> r) {
+    store.Submit(registry::RegisterCommand{std::move(spec), {}, {}}, [](registry::Result<uint64_t> r) {
       if (!r) std::fprintf(stderr, "register: %s\n", r.error().message.c_str());
     });
     if (n % 10000 == 9999) store.Flush();

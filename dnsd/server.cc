@@ -252,6 +252,8 @@ std::vector<std::string> Server::StartHttp() {
   options.max_body = config_.http.max_body;
   options.include_warning = config_.dns.include_warning;
   options.version = DNSD_VERSION;
+  options.datacenter = config_.consul.datacenter;
+  options.node = HostName();
   options.render_metrics = [this](std::string& out) {
     if (!dns_) return;
     std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();

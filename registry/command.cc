@@ -11,7 +11,19 @@ namespace registry {
 Result<uint64_t> Apply(Registry& registry, Command cmd) {
   struct Visitor {
     Registry& r;
-    Result<uint64_t> operator()(RegisterCommand& c) { return r.Register(std::move(c.spec)); }
+    Result<uint64_t> operator()(RegisterCommand& c) {
+      if (!c.moves_from && !c.status) return r.Register(std::move(c.spec));
+      InstanceSpec checked = c.spec;
+      if (Status s = Validate(checked); !s) return s.error();
+      if (c.moves_from && *c.moves_from != checked.service) {
+        (void)r.Deregister(*c.moves_from, checked.id);  // gone already: nothing to move
+      }
+      Result<uint64_t> index = r.Register(std::move(c.spec));
+      if (!index || !c.status || *c.status == Health::kPassing) return index;
+      const Instance* now = r.Find(checked.service, checked.id);
+      if (now && now->health == Health::kMaintenance) return index;  // the override stays
+      return r.SetStatus(checked.service, checked.id, *c.status);
+    }
     Result<uint64_t> operator()(HeartbeatCommand& c) {
       return r.Heartbeat(c.service, c.id, c.status, std::move(c.note));
     }

@@ -18,6 +18,13 @@ class Registry;
 // Register or replace an instance (SPEC §3). The address must be filled in.
 struct RegisterCommand {
   InstanceSpec spec;
+  // Consul's rules (SPEC §10). An ID is unique across services: a registration under
+  // another service first removes the instance of that id from `moves_from` (after the
+  // spec validated, so a refused registration removes nothing).
+  std::optional<std::string> moves_from;
+  // The health a registration sets (Consul's Check.Status): warning or critical; passing
+  // is what registering means anyway.
+  std::optional<Health> status;
 };
 
 // Renew a lease; status passing or warning (nullopt = passing).

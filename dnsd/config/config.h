@@ -48,6 +48,10 @@ struct StorageConfig {
   bool fsync = true;
 };
 
+struct ConsulConfig {
+  std::string datacenter = "dc1";  // the Consul API's datacenter; <svc>.service.<dc>.D
+};
+
 struct LogConfig {
   std::string level = "info";   // debug|info|warn|error
   std::string format = "text";  // text|json
@@ -60,6 +64,7 @@ struct Config {
   registry::RegistryConfig registry;  // owned by registry/, embedded as is
   ZonesConfig zones;
   StorageConfig storage;
+  ConsulConfig consul;
   LogConfig log;
   bool zones_dir_explicit = false;  // set by file or flag: a missing dir is then an error
 };

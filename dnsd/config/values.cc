@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "registry/duration.h"
+#include "registry/instance.h"
 
 namespace dnsd::config {
 
@@ -35,6 +36,11 @@ std::string NormalizeDomain(std::string_view text) {
   }
   if (!out.empty() && out.back() != '.') out.push_back('.');
   return out;
+}
+
+std::string CheckDatacenter(std::string_view text) {
+  if (registry::IsDnsLabel(text) && registry::ToLower(text) == text) return {};
+  return "\"" + std::string(text) + "\" must be one lower-case DNS label such as dc1";
 }
 
 std::string CheckDomain(std::string_view name) {

@@ -36,11 +36,15 @@ bool BlockingQueries::Remove(Id id) {
 }
 
 bool BlockingQueries::OnChange(std::string_view service, uint64_t index) {
-  auto it = by_service_.find(service);
-  if (it == by_service_.end()) return false;
   std::vector<Id> woken;
-  for (Id id : it->second) {
-    if (entries_.at(id).query.index < index) woken.push_back(id);
+  // The service's waiters, and those on every change (an empty service).
+  for (std::string_view key : {service, std::string_view()}) {
+    auto it = by_service_.find(key);
+    if (it == by_service_.end()) continue;
+    for (Id id : it->second) {
+      if (entries_.at(id).query.index < index) woken.push_back(id);
+    }
+    if (key.empty()) break;
   }
   for (Id id : woken) {
     Entry& entry = entries_.at(id);

@@ -34,8 +34,9 @@ class BlockingQueries {
   Id Add(BlockingQuery query, void* context);
   // Forgets a waiter (its client went away). False when it is not parked any more.
   bool Remove(Id id);
-  // A change to `service` at registry index `index`: every waiter on that service whose
-  // index is lower becomes ready. Returns true when at least one did.
+  // A change to `service` at registry index `index`: every waiter on that service, or on
+  // every change (an empty service), whose index is lower becomes ready. Returns true
+  // when at least one did.
   bool OnChange(std::string_view service, uint64_t index);
   // Hands out (and forgets) the ready waiters, in the order they became ready.
   std::vector<Waiter> TakeReady();

@@ -50,6 +50,12 @@ HttpRequest ToHttpRequest(h2o_req_t* req) {
   out.path = target;
   out.body = ToString(req->entity);
   out.authorization = FindHeader(req, H2O_TOKEN_AUTHORIZATION);
+  static constexpr std::string_view kConsulToken = "x-consul-token";
+  ssize_t at = h2o_find_header_by_str(&req->headers, kConsulToken.data(), kConsulToken.size(), -1);
+  if (at >= 0) {
+    const h2o_header_t& h = req->headers.entries[at];
+    out.consul_token = std::string(h.value.base, h.value.len);
+  }
   std::optional<std::string> length = FindHeader(req, H2O_TOKEN_CONTENT_LENGTH);
   if (length) out.content_length = ParseContentLength(*length);
   struct sockaddr_storage ss {};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,12 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
 HttpResponse HandleHealthz(const registry::Registry& registry);
 HttpResponse HandleReadyz(const registry::Registry& registry, const RouterOptions& options);
 HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptions& options);
+
+// Decodes %XX; a malformed escape is kept as is (and then fails label validation).
+std::string PercentDecode(std::string_view s);
+// nullopt when the request may write; otherwise the 401/403 response.
+std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
+                                       uint64_t index);
 
 // "healthy" as the API counts it: passing, plus warning when include_warning is set.
 bool IsHealthy(registry::Health health, bool include_warning);

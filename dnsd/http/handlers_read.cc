@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "registry/duration.h"
+#include "dnsd/http/consul_api.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/http_metrics.h"
 
@@ -111,7 +112,7 @@ HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
   uint64_t current = registry.ServiceIndex(name);
   registry::Result<ServiceQuery> q = ParseServiceQuery(request.query);
   if (!q) return ErrorResponse(q.error(), current);
-  BlockingQuery block{name, q->healthy_only, q->index.value_or(0), {}};
+  BlockingQuery block{name, q->healthy_only, q->index.value_or(0), {}, false, {}, {}};
   if (q->index && current <= *q->index) {
     registry::Duration wait = std::min(q->wait.value_or(options.default_wait), options.max_wait);
     if (wait > registry::Duration(0)) {
@@ -183,6 +184,7 @@ HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptio
 
 HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Registry& registry,
                                 const RouterOptions& options) {
+  if (query.consul) return AnswerConsulQuery(query, registry, options);
   registry::TimePoint now = options.clock->Now();
   internal::Json instances = internal::Json::array();
   for (const registry::Instance* in : registry.Instances(query.service)) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "dnsd/http/consul_api.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/request_json.h"
 
@@ -32,7 +33,7 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
     spec->address = request.peer;
   }
   return Pending({PendingWrite::Kind::kRegister, registry::ToLower(svc), registry::ToLower(id),
-                  registry::Health::kPassing, registry::RegisterCommand{std::move(*spec)}});
+                  registry::Health::kPassing, registry::RegisterCommand{std::move(*spec), {}, {}}});
 }
 
 HttpResponse HandleHeartbeat(const HttpRequest& request, std::string_view svc, std::string_view id,
@@ -71,6 +72,7 @@ HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
 HttpResponse AnswerWrite(const PendingWrite& write, const registry::Result<uint64_t>& result,
                          const registry::Registry& registry) {
   using internal::Json;
+  if (write.consul) return AnswerConsulWrite(write, result, registry);
   if (!result) return internal::ErrorResponse(result.error(), registry.index());
   const uint64_t index = *result;
   switch (write.kind) {

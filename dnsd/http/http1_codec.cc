@@ -58,6 +58,10 @@ bool ApplyHeader(const phr_header& h, uint64_t max_entity, Http1Request& out, bo
     if (!out.request.authorization) out.request.authorization = std::string(value);
     return true;
   }
+  if (EqualsLower(name, "x-consul-token")) {
+    if (!out.request.consul_token) out.request.consul_token = std::string(value);
+    return true;
+  }
   // Headers that change how h2o reads the request or the connection.
   return !EqualsLower(name, "transfer-encoding") && !EqualsLower(name, "expect") &&
          !EqualsLower(name, "upgrade") && !EqualsLower(name, "http2-settings");
@@ -94,6 +98,7 @@ Http1Parse ParseHttp1Request(std::string_view input, uint64_t max_entity, Http1R
   // capacity (no allocation per request).
   out.request.query.clear();
   out.request.authorization.reset();
+  out.request.consul_token.reset();
   out.request.content_length.reset();
   out.request.peer.reset();
   out.keep_alive = true;

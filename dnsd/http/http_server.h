@@ -32,6 +32,8 @@ struct HttpServerOptions {
   uint64_t max_body = 65536;
   bool include_warning = false;  // "healthy" counts warning too
   std::string version;           // for /v1/status
+  std::string datacenter = "dc1";  // the Consul API's datacenter and node name
+  std::string node;
   // Appends extra Prometheus families (DNS metrics, gauges kept elsewhere) to /metrics.
   std::function<void(std::string&)> render_metrics;
 };

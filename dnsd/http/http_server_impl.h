@@ -55,6 +55,8 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     router_.max_body = options_.max_body;
     router_.include_warning = options_.include_warning;
     router_.version = options_.version;
+    router_.datacenter = options_.datacenter;
+    router_.node = options_.node;
     router_.started = clock_.Now();
     router_.http_metrics = &http_metrics_;
     router_.store = &store_;

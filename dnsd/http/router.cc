@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "dnsd/http/consul_api.h"
 #include "dnsd/http/handlers.h"
 
 namespace dnsd::http {
@@ -34,6 +35,11 @@ struct Match {
   std::string id{};
 };
 
+}  // namespace
+
+namespace internal {
+namespace {
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -41,7 +47,8 @@ int HexValue(char c) {
   return -1;
 }
 
-// Decodes %XX; a malformed escape is kept as is (and then fails label validation).
+}  // namespace
+
 std::string PercentDecode(std::string_view s) {
   if (s.find('%') == std::string_view::npos) return std::string(s);
   std::string out;
@@ -56,6 +63,12 @@ std::string PercentDecode(std::string_view s) {
   }
   return out;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::PercentDecode;
 
 // The segments of a path as sent (still percent-encoded); at most 7 are of interest.
 struct Segments {
@@ -151,9 +164,10 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-// nullopt when the request may write; otherwise the 401/403 response.
-std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
-                                       uint64_t index) {
+}  // namespace
+
+std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
+                                                 const RouterOptions& options, uint64_t index) {
   if (options.tokens.empty()) return std::nullopt;
   if (!request.authorization) {
     HttpResponse r = ErrorResponse(401, "this endpoint needs Authorization: Bearer <token>",
@@ -178,6 +192,8 @@ std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterO
   if (ok) return std::nullopt;
   return ErrorResponse(403, "the token is not valid", "Authorization", index);
 }
+
+namespace {
 
 // Path parameters must be DNS labels (SPEC §3); checked before any registry call.
 std::optional<HttpResponse> CheckLabels(const Match& m, uint64_t index) {
@@ -239,7 +255,9 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
   }
   bool write = request.method == "PUT" || request.method == "DELETE";
   if (write) {
-    if (std::optional<HttpResponse> denied = CheckToken(request, options, index)) return *denied;
+    if (std::optional<HttpResponse> denied = internal::CheckToken(request, options, index)) {
+      return *denied;
+    }
   }
   if (HasPathParameters(m.endpoint)) {
     if (std::optional<HttpResponse> bad = CheckLabels(m, index)) return *bad;
@@ -251,6 +269,7 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
 
 HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options) {
+  if (IsConsulPath(request.path)) return RouteConsul(request, registry, options);
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)
                             : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200),

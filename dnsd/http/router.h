@@ -33,16 +33,22 @@ struct HttpRequest {
   std::string query;   // after '?', without it; empty when none
   std::string body;
   std::optional<std::string> authorization;  // Authorization header value
+  std::optional<std::string> consul_token;   // X-Consul-Token header value (SPEC §10)
   std::optional<uint64_t> content_length;    // Content-Length header, when sent
   std::optional<registry::IpAddress> peer;   // default "address" of a registration
 };
 
-// A GET /v1/services/{svc} that waits until the service's index exceeds `index`.
+// A GET /v1/services/{svc} that waits until the service's index exceeds `index`, or a
+// Consul read (consul set) answered again from its path and query when woken. An empty
+// service waits on every change (Consul's registry-wide endpoints).
 struct BlockingQuery {
   std::string service;  // lower-case
   bool healthy_only = false;
   uint64_t index = 0;
   registry::TimePoint deadline;
+  bool consul = false;
+  std::string consul_path;
+  std::string consul_query;
 };
 
 // A write accepted by the router, to be submitted to the store. service and id are
@@ -54,6 +60,7 @@ struct PendingWrite {
   std::string id;
   registry::Health status = registry::Health::kPassing;
   registry::Command command;
+  bool consul = false;  // answered in Consul's shape (AnswerConsulWrite)
 };
 
 inline constexpr std::string_view kJsonContentType = "application/json";
@@ -76,6 +83,8 @@ struct RouterOptions {
   uint64_t max_body = 65536;
   bool include_warning = false;  // "healthy" counts warning too
   std::string version;
+  std::string datacenter = "dc1";  // consul.datacenter (SPEC §10)
+  std::string node;                // the node name the Consul API shows (host name)
   registry::TimePoint started{};  // for uptime_seconds
   std::vector<std::string> dns_listeners;
   std::vector<std::string> http_listeners;

@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 registry::TimePoint At(int seconds) { return registry::TimePoint(std::chrono::seconds(seconds)); }
 
 BlockingQuery Query(const std::string& service, uint64_t index, int deadline_s) {
-  return BlockingQuery{service, false, index, At(deadline_s)};
+  return BlockingQuery{service, false, index, At(deadline_s), false, {}, {}};
 }
 
 std::vector<BlockingQueries::Id> Ids(const std::vector<BlockingQueries::Waiter>& ws) {

@@ -1,0 +1,268 @@
+// Consul's endpoints (SPEC §10): matching, the write translations and the reads. The
+// shapes and the reserved meta keys are in consul_view.h.
+#include "dnsd/http/consul_api.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dnsd/http/consul_names.h"
+#include "dnsd/http/consul_request.h"
+#include "dnsd/http/consul_view.h"
+#include "registry/duration.h"
+
+namespace dnsd::http {
+namespace {
+
+using namespace consul;  // NOLINT: this file is the Consul front end
+
+HttpResponse Pending(registry::Command command, std::string service, std::string id) {
+  HttpResponse r;
+  r.write = PendingWrite{PendingWrite::Kind::kRegister, std::move(service), std::move(id),
+                         registry::Health::kPassing, std::move(command)};
+  r.write->consul = true;
+  return r;
+}
+
+// ---- writes ----------------------------------------------------------------------------
+
+// Tags: all are kept for the Consul API; those that are DNS labels also go to the registry,
+// where they work as DNS tag filters.
+void TranslateTags(const std::vector<std::string>& tags, registry::InstanceSpec& spec) {
+  bool all_labels = true;
+  for (const std::string& tag : tags) {
+    const bool label = registry::IsDnsLabel(tag);
+    all_labels &= label && registry::ToLower(tag) == tag;
+    if (label) spec.tags.push_back(registry::ToLower(tag));
+  }
+  if (!all_labels) spec.meta[std::string(kMetaTags)] = Json(tags).dump();
+}
+
+registry::Result<registry::RegisterCommand> Translate(const ConsulRegistration& c,
+                                                      const HttpRequest& request,
+                                                      const registry::Registry& registry) {
+  using registry::Invalid;
+  if (c.checks.size() > 1) return Invalid("Checks", "one check per service is supported for now");
+  const ConsulCheck* check = c.checks.empty() ? nullptr : &c.checks.front();
+  if (check && (!check->http.empty() || !check->tcp.empty())) {
+    return Invalid(check->http.empty() ? "Check.TCP" : "Check.HTTP",
+                   "HTTP and TCP checks are not supported yet; use a TTL check");
+  }
+  if (check && !check->ttl) return Invalid("Check.TTL", "a check needs a TTL");
+  if (c.port == 0) return Invalid("Port", "\"Port\" is required (1-65535)");
+  for (const auto& [key, value] : c.meta) {
+    if (key.starts_with("consul-")) return Invalid("Meta", "meta keys consul-* are dnsd's own");
+  }
+  registry::RegisterCommand cmd;
+  registry::InstanceSpec& spec = cmd.spec;
+  spec.service = ConsulLabel(c.name);
+  spec.id = ConsulLabel(c.id);
+  spec.meta = c.meta;
+  if (spec.service != c.name) spec.meta[std::string(kMetaName)] = c.name;
+  if (spec.id != c.id) spec.meta[std::string(kMetaId)] = c.id;
+  if (c.address.empty()) {
+    spec.address = request.peer;
+  } else {
+    spec.address = registry::IpAddress::Parse(c.address);
+    if (!spec.address) return Invalid("Address", "\"Address\" must be an IPv4 or IPv6 literal");
+  }
+  if (!spec.address) return Invalid("Address", "\"Address\" is required: the peer is unknown");
+  spec.port = c.port;
+  spec.weight = c.weight.value_or(1);
+  TranslateTags(c.tags, spec);
+  if (check) {
+    spec.ttl = *check->ttl;
+    spec.deregister_after = check->deregister_after;
+    cmd.status = check->status;
+    if (!check->id.empty() && check->id != "service:" + c.id) {
+      spec.meta[std::string(kMetaCheck)] = check->id;
+    }
+    if (!check->name.empty()) spec.meta[std::string(kMetaCheckName)] = check->name;
+  }
+  if (const registry::Instance* existing = FindById(registry, c.id)) {
+    cmd.moves_from = existing->service;
+  }
+  return cmd;
+}
+
+HttpResponse Register(const HttpRequest& request, const registry::Registry& registry) {
+  registry::Result<ConsulRegistration> c = ParseConsulRegistration(request.body);
+  if (!c) return ConsulError(400, c.error().message, c.error().field, registry.index());
+  registry::Result<registry::RegisterCommand> cmd = Translate(*c, request, registry);
+  if (!cmd) return ConsulError(400, cmd.error().message, cmd.error().field, registry.index());
+  std::string service = cmd->spec.service, id = cmd->spec.id;
+  return Pending(std::move(*cmd), std::move(service), std::move(id));
+}
+
+HttpResponse Deregister(std::string_view consul_id, const registry::Registry& registry) {
+  const registry::Instance* in = FindById(registry, consul_id);
+  if (!in) return ConsulError(404, "Unknown service ID " + std::string(consul_id), "", registry.index());
+  return Pending(registry::DeregisterCommand{in->service, in->id}, in->service, in->id);
+}
+
+// pass / warn / fail, and update with {"Status","Output"}: a TTL check's heartbeat.
+HttpResponse CheckResult(std::string_view check, registry::Health status, std::string note,
+                         const registry::Registry& registry) {
+  const registry::Instance* in = FindByCheck(registry, check);
+  if (!in) return ConsulError(404, "Unknown check ID " + std::string(check), "", registry.index());
+  if (status == registry::Health::kCritical) {
+    return Pending(registry::SetStatusCommand{in->service, in->id, status, std::move(note)},
+                   in->service, in->id);
+  }
+  return Pending(registry::HeartbeatCommand{in->service, in->id, status, std::move(note)},
+                 in->service, in->id);
+}
+
+HttpResponse CheckUpdate(const HttpRequest& request, std::string_view check,
+                         const registry::Registry& registry) {
+  Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ConsulError(400, "request body must be a JSON object", "", registry.index());
+  std::string status = "passing", output;
+  for (const auto& [key, value] : body.items()) {
+    std::string k = registry::ToLower(key);
+    if (k != "status" && k != "output") continue;
+    if (!value.is_string()) return ConsulError(400, "\"" + key + "\" must be a string", key, registry.index());
+    (k == "status" ? status : output) = value.get<std::string>();
+  }
+  std::optional<registry::Health> health = ParseConsulStatus(status);
+  if (!health) {
+    return ConsulError(400, "\"Status\" must be \"passing\", \"warning\" or \"critical\"", "Status",
+                       registry.index());
+  }
+  return CheckResult(check, *health, std::move(output), registry);
+}
+
+HttpResponse Maintenance(std::string_view consul_id, const Params& p,
+                         const registry::Registry& registry) {
+  std::optional<std::string> enable = p.Get("enable");
+  if (!enable || (*enable != "true" && *enable != "false")) {
+    return ConsulError(400, "?enable=true or ?enable=false is required", "enable", registry.index());
+  }
+  const registry::Instance* in = FindById(registry, consul_id);
+  if (!in) return ConsulError(404, "Unknown service ID " + std::string(consul_id), "", registry.index());
+  const registry::Health status =
+      *enable == "true" ? registry::Health::kMaintenance : registry::Health::kPassing;
+  return Pending(registry::SetStatusCommand{in->service, in->id, status, p.Get("reason")},
+                 in->service, in->id);
+}
+
+// The path after /v1/, split at '/' (at most 4 segments; the last may hold '/').
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  path.remove_prefix(4);  // "/v1/"
+  while (!path.empty() && out.size() < 3) {
+    size_t slash = path.find('/');
+    out.push_back(internal::PercentDecode(path.substr(0, slash)));
+    path = slash == path.npos ? std::string_view() : path.substr(slash + 1);
+  }
+  if (!path.empty()) out.push_back(internal::PercentDecode(path));
+  return out;
+}
+
+// The token of a Consul write: Authorization: Bearer, X-Consul-Token or ?token=.
+std::optional<HttpResponse> CheckConsulToken(const HttpRequest& request, const Params& p,
+                                             const RouterOptions& options, uint64_t index) {
+  if (options.tokens.empty()) return std::nullopt;
+  HttpRequest with = request;
+  std::optional<std::string> token = request.consul_token ? request.consul_token : p.Get("token");
+  if (token && !request.authorization) with.authorization = "Bearer " + *token;
+  return internal::CheckToken(with, options, index);
+}
+
+struct WriteRoute {
+  std::string_view route;  // metrics label
+  bool get_too;            // Consul before 1.0 sent these as GET
+};
+
+// The write endpoints; nullopt for a path that is not one.
+std::optional<WriteRoute> MatchWrite(const std::vector<std::string>& s) {
+  if (s.size() < 3 || s[0] != "agent") return std::nullopt;
+  if (s[1] == "service" && s[2] == "register" && s.size() == 3) {
+    return WriteRoute{"/v1/agent/service/register", false};
+  }
+  if (s.size() != 4) return std::nullopt;
+  if (s[1] == "service" && s[2] == "deregister") return WriteRoute{"/v1/agent/service/deregister/:id", true};
+  if (s[1] == "service" && s[2] == "maintenance") return WriteRoute{"/v1/agent/service/maintenance/:id", false};
+  if (s[1] == "check" && (s[2] == "pass" || s[2] == "warn" || s[2] == "fail")) {
+    return WriteRoute{"/v1/agent/check/:result/:check_id", true};
+  }
+  if (s[1] == "check" && s[2] == "update") return WriteRoute{"/v1/agent/check/update/:check_id", false};
+  return std::nullopt;
+}
+
+HttpResponse DispatchWrite(const std::vector<std::string>& s, const HttpRequest& request,
+                           const Params& p, const registry::Registry& registry) {
+  if (s[1] == "service" && s[2] == "register") return Register(request, registry);
+  if (s[1] == "service" && s[2] == "deregister") return Deregister(s[3], registry);
+  if (s[1] == "service" && s[2] == "maintenance") return Maintenance(s[3], p, registry);
+  if (s[2] == "update") return CheckUpdate(request, s[3], registry);
+  const registry::Health status = s[2] == "pass"   ? registry::Health::kPassing
+                                  : s[2] == "warn" ? registry::Health::kWarning
+                                                   : registry::Health::kCritical;
+  return CheckResult(s[3], status, p.Get("note").value_or(""), registry);
+}
+
+HttpResponse RouteWrite(const WriteRoute& w, const std::vector<std::string>& s,
+                        const HttpRequest& request, const registry::Registry& registry,
+                        const RouterOptions& options) {
+  const uint64_t index = registry.index();
+  if (request.method != "PUT" && !(w.get_too && request.method == "GET")) {
+    HttpResponse r = ConsulError(405, "method " + request.method + " is not allowed here; use PUT",
+                                 "", index);
+    r.headers.emplace_back("Allow", w.get_too ? "PUT, GET" : "PUT");
+    return r;
+  }
+  if (request.body.size() > options.max_body ||
+      (request.content_length && *request.content_length > options.max_body)) {
+    return ConsulError(413, "request body is larger than " + std::to_string(options.max_body) +
+                                " bytes", "", index);
+  }
+  const Params p = ParseParams(request.query);
+  if (std::optional<HttpResponse> denied = CheckConsulToken(request, p, options, index)) {
+    return *denied;
+  }
+  return DispatchWrite(s, request, p, registry);
+}
+
+}  // namespace
+
+bool IsConsulPath(std::string_view path) {
+  return path.starts_with("/v1/agent/") || path.starts_with("/v1/catalog/") ||
+         path.starts_with("/v1/health/") || path == "/v1/status/leader" ||
+         path == "/v1/status/peers";
+}
+
+HttpResponse RouteConsul(const HttpRequest& request, const registry::Registry& registry,
+                         const RouterOptions& options) {
+  const std::vector<std::string> s = Segments(request.path);
+  if (std::optional<WriteRoute> w = MatchWrite(s)) {
+    HttpResponse r = RouteWrite(*w, s, request, registry, options);
+    r.route = w->route;
+    return r;
+  }
+  return ConsulRead(request, registry, options, /*may_block=*/true);
+}
+
+HttpResponse AnswerConsulWrite(const PendingWrite& write, const registry::Result<uint64_t>& result,
+                               const registry::Registry& registry) {
+  if (!result) {
+    HttpResponse r = internal::ErrorResponse(result.error(), registry.index());
+    r.headers.emplace_back("X-Consul-Index", std::to_string(registry.index()));
+    return r;
+  }
+  HttpResponse r = ConsulJson(200, nullptr, registry.index());
+  r.body.clear();  // Consul answers its writes with an empty body
+  return r;
+}
+
+HttpResponse AnswerConsulQuery(const BlockingQuery& query, const registry::Registry& registry,
+                               const RouterOptions& options) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = query.consul_path;
+  request.query = query.consul_query;
+  return ConsulRead(request, registry, options, /*may_block=*/false);
+}
+
+}  // namespace dnsd::http

@@ -1,0 +1,180 @@
+// Consul's view of registry instances and its JSON shapes (consul_view.h).
+#include "dnsd/http/consul_view.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "dnsd/http/consul_names.h"
+
+namespace dnsd::http::consul {
+
+namespace {
+
+bool IsReserved(std::string_view key) {
+  return key == kMetaName || key == kMetaId || key == kMetaTags || key == kMetaCheck ||
+         key == kMetaCheckName;
+}
+
+std::string MetaOr(const registry::Instance& in, std::string_view key, std::string_view fallback) {
+  auto it = in.meta.find(std::string(key));
+  return it == in.meta.end() ? std::string(fallback) : it->second;
+}
+
+std::string NodeAddress(const RouterOptions& o) {
+  if (o.http_listeners.empty()) return "127.0.0.1";
+  std::string a = o.http_listeners.front();
+  a = a.substr(0, a.rfind(':'));
+  if (a.size() > 1 && a.front() == '[') a = a.substr(1, a.size() - 2);
+  return a;
+}
+
+}  // namespace
+
+ConsulView ViewOf(const registry::Instance& in) {
+  ConsulView v;
+  v.name = MetaOr(in, kMetaName, in.service);
+  v.id = MetaOr(in, kMetaId, in.id);
+  v.check_id = MetaOr(in, kMetaCheck, "service:" + v.id);
+  v.check_name = MetaOr(in, kMetaCheckName, "Service '" + v.name + "' check");
+  auto tags = in.meta.find(std::string(kMetaTags));
+  v.tags = tags != in.meta.end() ? Json::parse(tags->second, nullptr, false) : Json(in.tags);
+  if (!v.tags.is_array()) v.tags = Json(in.tags);
+  v.meta = Json::object();
+  for (const auto& [key, value] : in.meta) {
+    if (!IsReserved(key)) v.meta[key] = value;
+  }
+  return v;
+}
+
+std::string_view ConsulStatus(registry::Health h) {
+  switch (h) {
+    case registry::Health::kPassing:
+      return "passing";
+    case registry::Health::kWarning:
+      return "warning";
+    default:
+      return "critical";
+  }
+}
+
+bool Params::Has(std::string_view key) const {
+  return std::any_of(all.begin(), all.end(), [&](const auto& p) { return p.first == key; });
+}
+
+std::optional<std::string> Params::Get(std::string_view key) const {
+  for (const auto& [k, v] : all) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+Params ParseParams(std::string_view query) {
+  Params p;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string key = internal::PercentDecode(pair.substr(0, eq));
+    std::string value = eq == pair.npos ? std::string() : internal::PercentDecode(pair.substr(eq + 1));
+    if (!key.empty()) p.all.emplace_back(std::move(key), std::move(value));
+  }
+  return p;
+}
+
+HttpResponse ConsulJson(int status, const Json& body, uint64_t index) {
+  HttpResponse r = internal::JsonResponse(status, body, index);
+  r.headers.emplace_back("X-Consul-Index", std::to_string(std::max<uint64_t>(index, 1)));
+  r.headers.emplace_back("X-Consul-KnownLeader", "true");
+  r.headers.emplace_back("X-Consul-LastContact", "0");
+  return r;
+}
+
+HttpResponse ConsulError(int status, std::string_view message, std::string_view field,
+                         uint64_t index) {
+  HttpResponse r = internal::ErrorResponse(status, message, field, index);
+  r.headers.emplace_back("X-Consul-Index", std::to_string(std::max<uint64_t>(index, 1)));
+  return r;
+}
+
+Json NodeJson(const RouterOptions& o) {
+  const std::string address = NodeAddress(o);
+  return {{"ID", ""},
+          {"Node", o.node},
+          {"Address", address},
+          {"Datacenter", o.datacenter},
+          {"TaggedAddresses", {{"lan", address}, {"wan", address}}},
+          {"Meta", Json::object()}};
+}
+
+Json AgentServiceJson(const registry::Instance& in, const ConsulView& v, const RouterOptions& o) {
+  return {{"ID", v.id},
+          {"Service", v.name},
+          {"Tags", v.tags},
+          {"Meta", v.meta},
+          {"Port", in.port},
+          {"Address", in.address.ToString()},
+          {"Weights", {{"Passing", in.weight}, {"Warning", 1}}},
+          {"EnableTagOverride", false},
+          {"Datacenter", o.datacenter}};
+}
+
+// The service's check, or Consul's maintenance check while in maintenance.
+Json ChecksJson(const registry::Instance& in, const ConsulView& v, const RouterOptions& o) {
+  Json checks = Json::array();
+  auto check = [&](std::string id, std::string name, std::string_view status, std::string notes,
+                   std::string output) {
+    checks.push_back({{"Node", o.node},
+                      {"CheckID", std::move(id)},
+                      {"Name", std::move(name)},
+                      {"Status", status},
+                      {"Notes", std::move(notes)},
+                      {"Output", std::move(output)},
+                      {"ServiceID", v.id},
+                      {"ServiceName", v.name},
+                      {"ServiceTags", v.tags},
+                      {"Type", in.ttl.count() > 0 ? "ttl" : ""}});
+  };
+  if (in.health == registry::Health::kMaintenance) {
+    check("_service_maintenance:" + v.id, "Service Maintenance Mode", "critical", in.note,
+          in.note);
+    return checks;
+  }
+  check(v.check_id, v.check_name, ConsulStatus(in.health), "", in.note);
+  return checks;
+}
+
+bool HasAllTags(const ConsulView& v, const Params& p) {
+  for (const auto& [key, value] : p.all) {
+    if (key != "tag") continue;
+    if (std::find(v.tags.begin(), v.tags.end(), Json(value)) == v.tags.end()) return false;
+  }
+  return true;
+}
+
+const registry::Instance* FindById(const registry::Registry& registry, std::string_view id) {
+  const std::string label = ConsulLabel(id);
+  const registry::Instance* found = nullptr;
+  for (const registry::Registry::ServiceSummary& s : registry.Services()) {
+    if (found) break;
+    found = registry.Find(s.name, label);
+  }
+  return found;
+}
+
+const registry::Instance* FindByCheck(const registry::Registry& registry, std::string_view check) {
+  if (check.starts_with("service:")) {
+    if (const registry::Instance* in = FindById(registry, check.substr(8))) {
+      if (ViewOf(*in).check_id == check) return in;
+    }
+  }
+  for (const registry::Registry::ServiceSummary& s : registry.Services()) {
+    for (const registry::Instance* in : registry.Instances(s.name)) {
+      if (ViewOf(*in).check_id == check) return in;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace dnsd::http::consul
