@@ -206,7 +206,9 @@ void EtcdStore::WriteBack() {
     for (const Event& e : events) Apply(e);
     registry_.Publish();
     AnswerWaiters();
-    if (watch_id_ == 0) StartWatch();
+    // The watch may hang on the member that was lost: resume it where we are, on the
+    // endpoint that answered (events seen twice are applied twice, to the same result).
+    StartWatch();
   });
 }
 
