@@ -174,14 +174,14 @@ void EtcdStore::WriteBack() {
     for (const registry::Instance* in : registry_.Instances(summary.name)) {
       const std::string key = InstanceKey(options_.prefix, in->service, in->id);
       if (!Mine(key)) continue;
-      ops.push_back(PutOp(*in, options_.node, false));
+      ops.push_back(GuardedPut(key, *in, /*or_if_gone=*/true));
       ++puts;
     }
   }
   for (const std::string& key : dirty_) {
     ParsedKey k = ParseKey(options_.prefix, key);
     if (k.kind == ParsedKey::Kind::kInstance && Mine(key) && !registry_.Find(k.service, k.id)) {
-      ops.push_back(Json{{"request_delete_range", {{"key", Base64Encode(key)}}}}.dump());
+      ops.push_back(GuardedDelete(key));
     }
   }
   CommitMany(std::move(ops), [this, puts](bool ok) {
@@ -286,7 +286,7 @@ void EtcdStore::Apply(const Event& e) {
   } else if (registry::Result<InstanceValue> v = DecodeValue(e.value); !v) {
     spdlog::warn("cluster: ignoring {} at revision {}: {}", e.key, e.revision, v.error().message);
   } else {
-    meta_[e.key] = KeyMeta{v->owner, e.lease};
+    meta_[e.key] = KeyMeta{v->owner, e.lease, e.revision};
     const bool owned = MineMeta(v->owner, e.lease);
     registry_.ApplyAt(std::move(v->instance), e.revision, owned);
   }

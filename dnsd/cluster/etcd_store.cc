@@ -12,7 +12,7 @@
 namespace dnsd::cluster {
 namespace {
 
-constexpr size_t kMaxOps = 100;            // etcd's --max-txn-ops is 128 by default
+constexpr size_t kMaxOps = 40;  // guarded ops count 2-3 each; etcd's --max-txn-ops is 128
 constexpr uint64_t kWaitForWatchMs = 5000;  // a committed write not seen by then: 503
 
 registry::Error Unavailable(std::string why) {
@@ -204,6 +204,31 @@ std::string EtcdStore::PutOp(const registry::Instance& in, const std::string& ow
   return Json{{"request_put", put}}.dump();
 }
 
+std::string EtcdStore::GuardedPut(const std::string& key, const registry::Instance& in,
+                                  bool or_if_gone) const {
+  auto it = meta_.find(key);
+  const uint64_t revision = it == meta_.end() ? 0 : it->second.revision;
+  Json put = Json::parse(PutOp(in, options_.node, false));
+  Json unchanged = {{"key", Base64Encode(key)}, {"target", "MOD"}, {"result", "EQUAL"},
+                    {"mod_revision", std::to_string(revision)}};
+  Json txn = {{"compare", {unchanged}}, {"success", {put}}};
+  if (or_if_gone) {
+    Json gone = {{"key", Base64Encode(key)}, {"target", "VERSION"}, {"result", "EQUAL"},
+                 {"version", "0"}};
+    txn["failure"] = {Json{{"request_txn", {{"compare", {gone}}, {"success", {put}}}}}};
+  }
+  return Json{{"request_txn", txn}}.dump();
+}
+
+std::string EtcdStore::GuardedDelete(const std::string& key) const {
+  auto it = meta_.find(key);
+  const uint64_t revision = it == meta_.end() ? 0 : it->second.revision;
+  Json unchanged = {{"key", Base64Encode(key)}, {"target", "MOD"}, {"result", "EQUAL"},
+                    {"mod_revision", std::to_string(revision)}};
+  Json del = {{"request_delete_range", {{"key", Base64Encode(key)}}}};
+  return Json{{"request_txn", {{"compare", {unchanged}}, {"success", {del}}}}}.dump();
+}
+
 void EtcdStore::Commit(const std::string& key, Ops ops, bool must_exist, Done done) {
   std::string body = "{\"compare\":[";
   if (must_exist) body += ExistsCompare(key);
@@ -299,9 +324,9 @@ void EtcdStore::Flush() {
     ParsedKey k = ParseKey(options_.prefix, key);
     if (k.kind != ParsedKey::Kind::kInstance || !Mine(key)) continue;
     if (const registry::Instance* in = registry_.Find(k.service, k.id)) {
-      ops.push_back(PutOp(*in, options_.node, false));
+      ops.push_back(GuardedPut(key, *in, false));
     } else {
-      ops.push_back(Json{{"request_delete_range", {{"key", Base64Encode(key)}}}}.dump());
+      ops.push_back(GuardedDelete(key));
     }
     keys.push_back(key);
   }

@@ -66,6 +66,7 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   struct KeyMeta {
     std::string owner;
     int64_t lease = 0;
+    uint64_t revision = 0;  // the key's mod_revision as last applied here
   };
   struct Event {
     bool put = true;
@@ -87,6 +88,12 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   void SubmitSetStatus(registry::SetStatusCommand& c, Done done);
   void SubmitDeregister(registry::DeregisterCommand& c, Done done);
   std::string PutOp(const registry::Instance& in, const std::string& owner, bool keep_lease) const;
+  // This replica's own changes (lapses, removals, write-back) must not undo a change
+  // another replica made since: ops that run only while the key is as last applied
+  // here (or, for a write-back put, gone: its lease ran out while etcd was away).
+  std::string GuardedPut(const std::string& key, const registry::Instance& in,
+                         bool or_if_gone) const;
+  std::string GuardedDelete(const std::string& key) const;
   // One txn: ops if the key exists (when must_exist), then done(revision) once applied.
   void Commit(const std::string& key, Ops ops, bool must_exist, Done done);
   void Wait(uint64_t revision, Done done);

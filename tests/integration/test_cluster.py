@@ -41,12 +41,14 @@ class ClusterBase(unittest.TestCase):
         for d in self.procs:
             d.cleanup()
 
-    def replica(self, node, endpoints=None):
+    def replica(self, node, endpoints=None, wait_ready=True):
         config = ("cluster:\n  etcd: %s\n  prefix: %s\n  node: %s\n  session_ttl: %.0fs\n"
                   % (json.dumps(endpoints or self.etcd.client), self.prefix, node, SESSION_TTL))
         d = harness.Dnsd(config=config)
         self.procs.append(d)
         d.start()
+        if not wait_ready:
+            return d
         harness.poll_until(lambda: d.request("GET", "/readyz")[0] == 200, timeout=10,
                            message="%s ready (registry loaded from etcd)" % node)
         return d
@@ -226,6 +228,28 @@ class EtcdFailures(ClusterBase):
         self.assertIn("reloading", b.stderr_text())
         self.register(a, "cmp", "c-3", "10.3.0.3")
         self.wait_addresses(b, "cmp", ["10.3.0.2", "10.3.0.3"])
+
+    def test_a_replica_that_cannot_load_answers_servfail_until_it_can(self):
+        a = self.replica("a")
+        self.register(a, "web", "w-1", "10.4.0.1")
+        for i in range(3):
+            self.etcd.signal(i, signal.SIGSTOP)
+        try:
+            c = self.replica("c", wait_ready=False)
+            time.sleep(0.5)
+            self.assertEqual(c.request("GET", "/readyz")[0], 503)
+            self.assertEqual(c.request("GET", "/healthz")[0], 200)
+            self.assertEqual(c.dig("web.service.discovery.", "A").status, "SERVFAIL")
+            status, _, body = c.request("PUT", "/v1/services/web/instances/w-2",
+                                        {"address": "10.4.0.2", "port": 80})
+            self.assertEqual(status, 503)
+            self.assertIn("loading", body["error"])
+        finally:
+            for i in range(3):
+                self.etcd.signal(i, signal.SIGCONT)
+        harness.poll_until(lambda: c.request("GET", "/readyz")[0] == 200, timeout=15,
+                           message="c ready once etcd is back")
+        self.assertEqual(addresses(c, "web"), ["10.4.0.1"])
 
     def test_all_members_stopped_dns_answers_writes_503_then_reconnect(self):
         a, b = self.replica("a"), self.replica("b")
