@@ -46,13 +46,53 @@ void EtcdStore::ScheduleConnect(uint64_t delay_ms) {
   StartTimer(retry_timer_, delay_ms, 0, Again{});
 }
 
-void EtcdStore::Lost(const std::string& why) {
+void EtcdStore::Lost(const std::string& why, bool lease_gone) {
   if (stopped_ || connecting_) return;
   if (connected_) spdlog::warn("cluster: lost etcd at {}: {}", client_->endpoint(), why);
   connected_ = false;
+  if (lease_gone) {
+    probing_ = false;
+    connecting_ = true;
+    return ScheduleConnect(0);
+  }
+  if (probing_) return;
+  probing_ = true;
   client_->Failover();
-  connecting_ = true;
-  ScheduleConnect(kRetryMs);
+  struct Again {
+    void operator()(EtcdStore& s) { s.Probe(); }
+  };
+  StartTimer(retry_timer_, 0, 0, Again{});
+}
+
+void EtcdStore::Probe() {
+  if (stopped_ || !probing_) return;
+  const auto timeout = std::max(std::chrono::milliseconds(500), options_.session_ttl / 3);
+  Json body = {{"ID", std::to_string(lease_)}};
+  client_->Call("/v3/lease/keepalive", body.dump(), timeout, [this](EtcdReply r) {
+    if (!r.ok()) {
+      client_->Failover();
+      struct Again {
+        void operator()(EtcdStore& s) { s.Probe(); }
+      };
+      return StartTimer(retry_timer_, kRetryMs, 0, Again{});
+    }
+    Json j = Json::parse(r.body, nullptr, false);
+    const Json result = j.is_object() ? j.value("result", Json::object()) : Json::object();
+    probing_ = false;
+    if (JsonInt(result, "TTL") <= 0) {
+      spdlog::warn("cluster: etcd at {} no longer knows this replica's lease", client_->endpoint());
+      connecting_ = true;
+      return Connect();
+    }
+    spdlog::info("cluster: session resumed on etcd at {} (same lease)", client_->endpoint());
+    connected_ = true;
+    std::vector<Event> events;
+    events.swap(buffered_);
+    for (const Event& e : events) Apply(e);
+    registry_.Publish();
+    AnswerWaiters();
+    StartWatch();  // the old one may hang on the member that was lost
+  });
 }
 
 // A new lease every time: the old one may have run out while etcd was away.
@@ -92,7 +132,7 @@ void EtcdStore::OnLeased() {
 }
 
 void EtcdStore::KeepAlive() {
-  if (stopped_ || connecting_ || keepalive_in_flight_ || lease_ == 0) return;
+  if (stopped_ || connecting_ || probing_ || keepalive_in_flight_ || lease_ == 0) return;
   keepalive_in_flight_ = true;
   const auto timeout = std::max(std::chrono::milliseconds(500), options_.session_ttl / 3);
   Json body = {{"ID", std::to_string(lease_)}};
@@ -101,7 +141,7 @@ void EtcdStore::KeepAlive() {
     if (!r.ok()) return Lost("lease keepalive: " + r.error);
     Json j = Json::parse(r.body, nullptr, false);
     const Json result = j.is_object() ? j.value("result", Json::object()) : Json::object();
-    if (JsonInt(result, "TTL") <= 0) Lost("the lease ran out");
+    if (JsonInt(result, "TTL") <= 0) Lost("the lease ran out", /*lease_gone=*/true);
   });
 }
 
@@ -262,13 +302,15 @@ void EtcdStore::OnWatchLine(std::string_view line) {
     e.value = Base64Decode(kv.value("value", "")).value_or("");
     e.revision = static_cast<uint64_t>(JsonInt(kv, "mod_revision"));
     e.lease = JsonInt(kv, "lease");
-    if (connecting_) {
+    // Disconnected: a delete of an owned instance may be etcd dropping the lease while
+    // it was away; held back until the write-back has read what this replica owns.
+    if (connecting_ || probing_) {
       buffered_.push_back(std::move(e));
     } else {
       Apply(e);
     }
   }
-  if (!events.empty() && !connecting_) AnswerWaiters();
+  if (!events.empty() && !connecting_ && !probing_) AnswerWaiters();
 }
 
 void EtcdStore::Apply(const Event& e) {

@@ -235,8 +235,21 @@ void EtcdStore::Commit(const std::string& key, Ops ops, bool must_exist, Done do
   body += "],\"success\":[";
   for (size_t i = 0; i < ops.size(); ++i) body += (i ? "," : "") + ops[i];
   body += "]}";
+  SendTxn(key, std::move(body), std::move(done), options_.endpoints.size());
+}
+
+void EtcdStore::SendTxn(std::string key, std::string body, Done done, size_t tries_left) {
+  std::string copy = tries_left > 1 ? body : std::string();
   client_->Call("/v3/kv/txn", std::move(body), options_.request_timeout,
-                [this, key, done = std::move(done)](EtcdReply reply) mutable {
+                [this, key, copy = std::move(copy), done = std::move(done),
+                 tries_left](EtcdReply reply) mutable {
+                  if (stopped_) return;
+                  // Not sent at all (connection refused): the next member may take it.
+                  if (!reply.ok() && !reply.sent_maybe && tries_left > 1) {
+                    client_->Failover();
+                    return SendTxn(std::move(key), std::move(copy), std::move(done),
+                                   tries_left - 1);
+                  }
                   if (!reply.ok()) {
                     spdlog::warn("etcd: write of {} failed: {}", key, reply.error);
                     done(Unavailable("etcd did not take the write: " + reply.error));
@@ -317,7 +330,7 @@ void EtcdStore::CheckWaiters() {
 }
 
 void EtcdStore::Flush() {
-  if (stopped_ || !connected_ || connecting_ || dirty_.empty()) return;
+  if (stopped_ || !connected_ || connecting_ || probing_ || dirty_.empty()) return;
   Ops ops;
   std::vector<std::string> keys;
   for (const std::string& key : dirty_) {

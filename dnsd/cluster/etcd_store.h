@@ -96,6 +96,7 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   std::string GuardedDelete(const std::string& key) const;
   // One txn: ops if the key exists (when must_exist), then done(revision) once applied.
   void Commit(const std::string& key, Ops ops, bool must_exist, Done done);
+  void SendTxn(std::string key, std::string body, Done done, size_t tries_left);
   void Wait(uint64_t revision, Done done);
   void AnswerWaiters();
   void CheckWaiters();
@@ -107,7 +108,11 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   // etcd_session.cc: lease, load, watch.
   void Connect();
   void ScheduleConnect(uint64_t delay_ms);
-  void Lost(const std::string& why);
+  // etcd did not answer (or lease_gone: it no longer knows this replica's lease). A
+  // transport failure first probes the next endpoint with the same lease (one member
+  // down keeps the session); a lost lease reconnects: new lease and write-back.
+  void Lost(const std::string& why, bool lease_gone = false);
+  void Probe();
   void OnLeased();
   void Load(bool first);
   void WriteBack();
@@ -123,7 +128,8 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   bool stopped_ = false;
   bool loaded_ = false;
   bool connected_ = false;
-  bool connecting_ = false;
+  bool connecting_ = false;  // taking a new lease and writing back: events are held
+  bool probing_ = false;     // trying the next endpoint with the lease we have
   bool keepalive_in_flight_ = false;
   int64_t lease_ = 0;
   std::unordered_set<int64_t> leases_;   // every lease this process was granted

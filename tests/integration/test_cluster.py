@@ -208,9 +208,10 @@ class EtcdFailures(ClusterBase):
         b = self.replica("b")  # watches member 0 first
         self.register(a, "cmp", "c-1", "10.3.0.1")
         self.wait_addresses(b, "cmp", ["10.3.0.1"])
-        # Member 0 stops, so B's watch falls behind while A writes and etcd compacts past
-        # those writes; then member 0 dies: B's watch resumes on another member from a
-        # compacted revision, and B must reload.
+        # B and member 0 stop, so B's watch falls behind while A writes and etcd compacts
+        # past those writes; then member 0 dies and B continues: B's watch resumes on
+        # another member from a compacted revision, and B must reload.
+        b.proc.send_signal(signal.SIGSTOP)
         self.etcd.signal(0, signal.SIGSTOP)
         try:
             def write(method, path, body=None):
@@ -224,6 +225,7 @@ class EtcdFailures(ClusterBase):
             self.etcd.compact(self.etcd.revision(endpoint=live), endpoint=live)
         finally:
             self.etcd.kill(0)
+            b.proc.send_signal(signal.SIGCONT)
         self.wait_addresses(b, "cmp", ["10.3.0.2"], timeout=10)
         self.assertIn("reloading", b.stderr_text())
         self.register(a, "cmp", "c-3", "10.3.0.3")
