@@ -47,8 +47,8 @@ void Registry::ApplyAt(Instance in, uint64_t index, bool owned) {
     if (rec->inst.ttl > Duration::zero()) {
       const bool live = health == Health::kPassing || health == Health::kWarning;
       // A write of this replica renews the lease; a lapse it wrote keeps the old deadline.
-      rec->inst.lease_deadline = live || !old_deadline || was_remote ? now + rec->inst.ttl
-                                                                     : *old_deadline;
+      rec->inst.lease_deadline =
+          live || !old_deadline || was_remote ? now + rec->inst.ttl : *old_deadline;
     }
     if (was_remote) rec->removal_deadline.reset();  // counted from now if critical
     rec->inst.health = Health::kPassing;

@@ -20,10 +20,9 @@ registry::Error Unavailable(std::string why) {
 }
 
 registry::Error NotFound(std::string_view service, std::string_view id) {
-  return registry::Error{registry::ErrorCode::kNotFound,
-                         "unknown instance " + std::string(id) + " of service " +
-                             std::string(service),
-                         ""};
+  return registry::Error{
+      registry::ErrorCode::kNotFound,
+      "unknown instance " + std::string(id) + " of service " + std::string(service), ""};
 }
 
 registry::Status CheckNote(const std::optional<std::string>& note) {
@@ -35,8 +34,8 @@ registry::Status CheckNote(const std::optional<std::string>& note) {
 }
 
 std::string ExistsCompare(const std::string& key) {
-  return Json{{"key", Base64Encode(key)}, {"target", "VERSION"}, {"result", "GREATER"},
-              {"version", "0"}}
+  return Json{
+      {"key", Base64Encode(key)}, {"target", "VERSION"}, {"result", "GREATER"}, {"version", "0"}}
       .dump();
 }
 
@@ -111,10 +110,10 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
   const registry::RegistryConfig& config = registry_.config();
   if (!prev) {
     if (registry_.Stats().instances >= config.max_instances) {
-      return done(registry::Error{registry::ErrorCode::kLimit,
-                                  "registry is full: max_instances (" +
-                                      std::to_string(config.max_instances) + ") reached",
-                                  ""});
+      return done(registry::Error{
+          registry::ErrorCode::kLimit,
+          "registry is full: max_instances (" + std::to_string(config.max_instances) + ") reached",
+          ""});
     }
     if (registry_.Instances(c.spec.service).size() >= config.max_instances_per_service) {
       return done(registry::Error{registry::ErrorCode::kLimit,
@@ -209,12 +208,14 @@ std::string EtcdStore::GuardedPut(const std::string& key, const registry::Instan
   auto it = meta_.find(key);
   const uint64_t revision = it == meta_.end() ? 0 : it->second.revision;
   Json put = Json::parse(PutOp(in, options_.node, false));
-  Json unchanged = {{"key", Base64Encode(key)}, {"target", "MOD"}, {"result", "EQUAL"},
+  Json unchanged = {{"key", Base64Encode(key)},
+                    {"target", "MOD"},
+                    {"result", "EQUAL"},
                     {"mod_revision", std::to_string(revision)}};
   Json txn = {{"compare", {unchanged}}, {"success", {put}}};
   if (or_if_gone) {
-    Json gone = {{"key", Base64Encode(key)}, {"target", "VERSION"}, {"result", "EQUAL"},
-                 {"version", "0"}};
+    Json gone = {
+        {"key", Base64Encode(key)}, {"target", "VERSION"}, {"result", "EQUAL"}, {"version", "0"}};
     txn["failure"] = {Json{{"request_txn", {{"compare", {gone}}, {"success", {put}}}}}};
   }
   return Json{{"request_txn", txn}}.dump();
@@ -223,7 +224,9 @@ std::string EtcdStore::GuardedPut(const std::string& key, const registry::Instan
 std::string EtcdStore::GuardedDelete(const std::string& key) const {
   auto it = meta_.find(key);
   const uint64_t revision = it == meta_.end() ? 0 : it->second.revision;
-  Json unchanged = {{"key", Base64Encode(key)}, {"target", "MOD"}, {"result", "EQUAL"},
+  Json unchanged = {{"key", Base64Encode(key)},
+                    {"target", "MOD"},
+                    {"result", "EQUAL"},
                     {"mod_revision", std::to_string(revision)}};
   Json del = {{"request_delete_range", {{"key", Base64Encode(key)}}}};
   return Json{{"request_txn", {{"compare", {unchanged}}, {"success", {del}}}}}.dump();
@@ -355,7 +358,7 @@ registry::StoreStatus EtcdStore::Status() const {
   registry::StoreStatus s;
   registry::ClusterStatus c;
   c.node = options_.node;
-  c.connected = connected_ && !connecting_;
+  c.connected = connected_ && !connecting_ && !probing_;
   c.revision = applied_;
   c.replicas.assign(nodes_.begin(), nodes_.end());
   s.cluster = std::move(c);

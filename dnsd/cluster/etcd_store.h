@@ -134,12 +134,12 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   int64_t lease_ = 0;
   std::unordered_set<int64_t> leases_;   // every lease this process was granted
   std::unordered_set<int64_t> revoked_;  // those given up after a write-back
-  uint64_t applied_ = 0;  // the last revision applied
+  uint64_t applied_ = 0;                 // the last revision applied
   uint64_t watch_id_ = 0;
-  std::vector<Event> buffered_;  // watch events held while reconnecting
+  std::vector<Event> buffered_;                    // watch events held while reconnecting
   std::unordered_map<std::string, KeyMeta> meta_;  // instance key -> owner and lease
   std::set<std::string> nodes_;
-  std::unordered_set<std::string> dirty_;  // instance keys changed by this registry alone
+  std::unordered_set<std::string> dirty_;    // instance keys changed by this registry alone
   std::multimap<uint64_t, Waiter> waiters_;  // by the revision they wait for
   std::string applying_;  // the key being applied from etcd: its events are not local
   uv::UvHandle<uv_timer_t> keepalive_timer_;

@@ -10,9 +10,14 @@ TEST_CASE("base64 round-trips and matches RFC 4648 vectors", "[cluster]") {
   struct Case {
     const char* plain;
     const char* encoded;
-  } cases[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-               {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
-               {"foobar", "Zm9vYmFy"}, {"/dnsd/a", "L2Ruc2QvYQ=="}};
+  } cases[] = {{"", ""},
+               {"f", "Zg=="},
+               {"fo", "Zm8="},
+               {"foo", "Zm9v"},
+               {"foob", "Zm9vYg=="},
+               {"fooba", "Zm9vYmE="},
+               {"foobar", "Zm9vYmFy"},
+               {"/dnsd/a", "L2Ruc2QvYQ=="}};
   for (const Case& c : cases) {
     CAPTURE(c.plain);
     CHECK(Base64Encode(c.plain) == c.encoded);
