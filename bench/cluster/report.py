@@ -70,6 +70,13 @@ def section(r, command):
            " (heartbeats write nothing)" if hb["etcd_puts_during"] == 0 else
            " (not zero: a write of another phase landing late, or the node key; see the run's log)"),
         "",
+        "The write unavailability is mostly the write in flight when the leader died: etcd holds"
+        " it until a new leader is elected (~1 s here) and then drops it, so it ends at dnsd's"
+        " 3 s etcd request timeout (`EtcdStoreOptions::request_timeout`); the following writes"
+        " go through at once. A shorter timeout would shorten the gap at the risk of refusing"
+        " slow but healthy writes. Figures vary between runs on this shared machine"
+        " (registrations/s by up to 2x).",
+        "",
     ]
     return "\n".join(lines)
 
