@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "dnsd/cluster/etcd_store.h"
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/upstreams.h"
 #include "dnsd/http/http_server.h"
@@ -98,6 +99,16 @@ void RenderStorage(const registry::StoreStatus& s, std::string& out) {
   metrics::Sample(out, "dnsd_storage_bytes", "", s.bytes);
 }
 
+void RenderCluster(const registry::StoreStatus& s, std::string& out) {
+  if (!s.cluster) return;
+  out += "# HELP dnsd_cluster_connected 1 while this replica holds a live session with etcd.\n"
+         "# TYPE dnsd_cluster_connected gauge\n"
+         "dnsd_cluster_connected " + std::string(s.cluster->connected ? "1" : "0") + "\n"
+         "# HELP dnsd_cluster_revision The last etcd revision applied to this replica's registry.\n"
+         "# TYPE dnsd_cluster_revision gauge\n"
+         "dnsd_cluster_revision " + std::to_string(s.cluster->revision) + "\n";
+}
+
 }  // namespace
 
 std::vector<std::string> CheckResources(const config::Config& config) {
@@ -163,6 +174,17 @@ int Server::Run() {
 // The data dir is created, locked and opened before anything listens, so that a second
 // dnsd or an unusable directory stops the startup at once (exit 1).
 void Server::OpenStore() {
+  if (!config_.cluster.etcd.empty()) {
+    cluster::EtcdStoreOptions options;
+    options.endpoints = config_.cluster.etcd;
+    options.prefix = config_.cluster.prefix;
+    options.node = config_.cluster.node.empty() ? HostName() : config_.cluster.node;
+    options.session_ttl = config_.cluster.session_ttl;
+    auto store = std::make_unique<cluster::EtcdStore>(&loop_, *registry_, std::move(options));
+    etcd_ = store.get();
+    store_ = std::move(store);
+    return;
+  }
   if (config_.storage.data_dir.empty()) {
     store_ = std::make_unique<registry::MemoryStore>(*registry_);
     return;
@@ -178,6 +200,7 @@ void Server::OpenStore() {
 // /healthz, /readyz (503) and DNS (SERVFAIL for service names) and inserts each batch
 // read into the registry (DataDirLoader).
 void Server::StartLoading() {
+  if (etcd_) return etcd_->Start();  // loads on the loop: the range read is asynchronous
   if (!data_dir_) return;
   spdlog::info("data dir {}: loading", config_.storage.data_dir);
   loader_ = std::make_unique<DataDirLoader>(&loop_, *data_dir_);
@@ -258,7 +281,9 @@ std::vector<std::string> Server::StartHttp() {
     if (!dns_) return;
     std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();
     metrics::RenderDns(workers, out);
-    RenderStorage(store_->Status(), out);
+    registry::StoreStatus status = store_->Status();
+    RenderStorage(status, out);
+    RenderCluster(status, out);
   };
   http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
@@ -305,6 +330,7 @@ void Server::OnLoopIteration() {
   registry_->Publish();
   // Also while stopping: writes that arrive on connections being drained are answered.
   if (data_dir_) data_dir_->Flush();
+  if (etcd_) etcd_->Flush();
   if (stopping_) return;
   ArmTickTimer();
 }
@@ -336,6 +362,7 @@ void Server::ArmTickTimer() {
         // Publish now: the check phase of this iteration may only come after a long poll.
         self->registry_->Publish();
         if (self->data_dir_) self->data_dir_->Flush();
+        if (self->etcd_) self->etcd_->Flush();
         self->ArmTickTimer();
       },
       ms, 0);
@@ -359,6 +386,7 @@ void Server::BeginShutdown(const char* why) {
   stopping_ = true;
   spdlog::info("{}: shutting down", why);
   if (data_dir_) data_dir_->Flush();  // answers the writes still waiting for their sync
+  if (etcd_) etcd_->Stop();  // nothing is deleted: the lease runs out (SPEC §8)
   if (http_) http_->SetReady(false);
   if (dns_) dns_->Stop();  // joins the workers: no new DNS answers from here on
   int rc = shutdown_guard_.Init([&](uv_timer_t* h) { return uv_timer_init(&loop_, h); });

@@ -30,6 +30,9 @@ class DnsServer;
 namespace http {
 class HttpServer;
 }
+namespace cluster {
+class EtcdStore;
+}
 
 // Problems that only show when resources are read (zone files, resolv.conf), for
 // --check-config and startup. Empty when all is well.
@@ -67,6 +70,7 @@ class Server {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::Store> store_;  // every write goes through it
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
+  cluster::EtcdStore* etcd_ = nullptr;        // store_, when cluster.etcd is set
   std::unique_ptr<DataDirLoader> loader_;     // reads the data dir while the loop serves
   uv::UvHandle<uv_async_t> store_done_;       // the data dir's writer: a batch is on disk
   int exit_code_ = 0;

@@ -107,7 +107,9 @@ void Registry::Impl::Count(const InstanceRec& rec, bool add) {
   adjust(by_health[static_cast<size_t>(h)]);
   if (h == Health::kPassing) adjust(rec.service->passing);
   if (h == Health::kWarning) adjust(rec.service->warning);
-  if (rec.inst.ttl > Duration::zero() && h != Health::kMaintenance) adjust(leased_active);
+  if (rec.inst.ttl > Duration::zero() && h != Health::kMaintenance && !rec.remote) {
+    adjust(leased_active);
+  }
 }
 
 uint64_t Registry::Impl::Touch(InstanceRec& rec) {
@@ -135,7 +137,7 @@ void Registry::Impl::Emit(RegistryEvent::Kind kind, std::string_view service, st
   for (RegistryObserver* o : observers) o->OnRegistryEvent(event);
 }
 
-void Registry::Impl::Remove(InstanceRec& rec, RemovalReason reason) {
+void Registry::Impl::Remove(InstanceRec& rec, RemovalReason reason, std::optional<uint64_t> at) {
   Count(rec, false);
   if (rec.held) Unhold(rec);
   --instances;
@@ -146,12 +148,13 @@ void Registry::Impl::Remove(InstanceRec& rec, RemovalReason reason) {
   const std::string id = rec.inst.id;
   const Health health = rec.inst.health;
   svc.instances.erase(id);  // rec is gone from here on
-  ++reg.index_;
+  const uint64_t index = at ? *at : reg.index_ + 1;
+  reg.index_ = std::max(reg.index_, index);
   dirty.insert(service);
   if (svc.instances.empty()) {
     services.erase(service);
   } else {
-    svc.index = reg.index_;
+    svc.index = std::max(svc.index, index);
   }
   Emit(RegistryEvent::Kind::kRemoved, service, id, health, reason);
 }

@@ -157,6 +157,25 @@ class Registry {
   Status Restore(Instance instance);
   void FinishRestore(uint64_t stored_index);
 
+  // Cluster mode (SPEC §8, docs/DESIGN.md "Cluster mode"): changes committed by a shared
+  // store are applied at the index it assigns (etcd's revision of the change), so that
+  // every replica shows the same index. The registry-wide index becomes
+  // max(index(), index); the instance and its service take `index`. Neither validates
+  // nor checks limits: the store holds the truth, and the replica that wrote it checked.
+  //
+  // ApplyAt inserts or replaces an instance with its data, health and note as given
+  // (is_protected and lease_deadline are ignored). An owned instance is this replica's:
+  // its lease runs here (renewed from now when passing or warning), and lapses,
+  // removals and self-preservation apply to it as usual. A remote instance (owned = false)
+  // has no timers here and no lease_deadline: its owner writes its lapse and removal.
+  void ApplyAt(Instance instance, uint64_t index, bool owned);
+  // Removes an instance at index (no-op apart from the index when it is unknown).
+  void RemoveAt(std::string_view service, std::string_view id, uint64_t index,
+                RemovalReason reason = RemovalReason::kDeregistered);
+  // Ends a BeginRestore from a shared store: the index becomes `index` (the revision the
+  // store was read at) and services keep the indices their instances brought.
+  void FinishRestoreAt(uint64_t index);
+
   // Applies due lapses, held-back lapses the rule now allows, and removals.
   void Tick();
   // When Tick() must next run (earliest lease, removal, or window expiry that could

@@ -27,6 +27,9 @@ struct InstanceRec {
   ServiceRec* service = nullptr;
   uint32_t slot = 0;
   bool held = false;  // lapse held back by self-preservation (inst.is_protected)
+  // Owned by another replica (cluster mode, ApplyAt): no lease or removal timers here,
+  // not counted in self-preservation; its owner writes its lapses and removal.
+  bool remote = false;
   std::list<InstanceRec*>::iterator held_pos;
   std::optional<TimePoint> removal_deadline;  // set while critical
   // Time of this record's live entry in each heap (lazy timers): an entry whose time
@@ -89,7 +92,8 @@ struct Registry::Impl {
   void Count(const InstanceRec& rec, bool add);  // health counters and L
   uint64_t Touch(InstanceRec& rec);              // bumps the index, marks dirty
   void SetHealth(InstanceRec& rec, Health h, TimePoint now);
-  void Remove(InstanceRec& rec, RemovalReason reason);
+  // at: the index the change takes (ApplyAt/RemoveAt); none = index()+1.
+  void Remove(InstanceRec& rec, RemovalReason reason, std::optional<uint64_t> at = std::nullopt);
   void Emit(RegistryEvent::Kind kind, std::string_view service, std::string_view id, Health health,
             RemovalReason reason = RemovalReason::kDeregistered);
   void Emit(RegistryEvent::Kind kind, const InstanceRec& rec) {

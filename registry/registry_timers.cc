@@ -28,7 +28,7 @@ TimerEntry TimerHeap::Pop() {
 }
 
 void Registry::Impl::ArmLease(InstanceRec& rec) {
-  if (!rec.inst.lease_deadline || rec.held) return;
+  if (!rec.inst.lease_deadline || rec.held || rec.remote) return;
   const TimePoint deadline = *rec.inst.lease_deadline;
   // An existing entry at or before the deadline will find the record in time.
   if (rec.lease_timer && *rec.lease_timer <= deadline) return;
@@ -37,7 +37,7 @@ void Registry::Impl::ArmLease(InstanceRec& rec) {
 }
 
 void Registry::Impl::ArmRemoval(InstanceRec& rec) {
-  if (!rec.removal_deadline) return;
+  if (!rec.removal_deadline || rec.remote) return;
   const TimePoint deadline = *rec.removal_deadline;
   if (rec.removal_timer && *rec.removal_timer <= deadline) return;
   rec.removal_timer = deadline;
@@ -89,7 +89,8 @@ void Registry::Impl::ApplyLapse(InstanceRec& rec, TimePoint now) {
 }
 
 void Registry::Impl::OnLeaseDue(InstanceRec& rec, TimePoint now) {
-  if (!rec.inst.lease_deadline) return;  // lease dropped by re-registration
+  // Lease dropped by re-registration, or the instance now belongs to another replica.
+  if (!rec.inst.lease_deadline || rec.remote) return;
   if (*rec.inst.lease_deadline > now) {
     ArmLease(rec);  // renewed since this entry was queued
     return;
@@ -114,7 +115,7 @@ void Registry::Impl::OnLeaseDue(InstanceRec& rec, TimePoint now) {
 }
 
 void Registry::Impl::OnRemovalDue(InstanceRec& rec, TimePoint now) {
-  if (!rec.removal_deadline) return;  // left critical since
+  if (!rec.removal_deadline || rec.remote) return;  // left critical, or moved away
   if (*rec.removal_deadline > now) {
     ArmRemoval(rec);
     return;

@@ -13,7 +13,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "registry/command.h"
 #include "registry/result.h"
@@ -21,6 +23,14 @@
 namespace registry {
 
 class Registry;
+
+// What /v1/status shows about a cluster store (SPEC §8).
+struct ClusterStatus {
+  std::string node;
+  bool connected = false;
+  uint64_t revision = 0;              // the last etcd revision applied here
+  std::vector<std::string> replicas;  // live replicas' names, sorted
+};
 
 // What /v1/status shows about the store.
 struct StoreStatus {
@@ -30,6 +40,7 @@ struct StoreStatus {
   double last_sync_ms = 0;
   uint64_t syncs_total = 0;
   double sync_seconds_total = 0;
+  std::optional<ClusterStatus> cluster;  // set in cluster mode ("cluster": null otherwise)
 };
 
 class Store {

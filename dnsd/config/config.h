@@ -48,6 +48,14 @@ struct StorageConfig {
   bool fsync = true;
 };
 
+// Cluster mode (SPEC §8): empty etcd = one node.
+struct ClusterConfig {
+  std::vector<std::string> etcd;  // "http://127.0.0.1:2379", ...
+  std::string prefix = "/dnsd/";
+  std::string node;  // empty: the host name
+  Duration session_ttl = std::chrono::seconds(10);
+};
+
 struct ConsulConfig {
   std::string datacenter = "dc1";  // the Consul API's datacenter; <svc>.service.<dc>.D
 };
@@ -64,6 +72,7 @@ struct Config {
   registry::RegistryConfig registry;  // owned by registry/, embedded as is
   ZonesConfig zones;
   StorageConfig storage;
+  ClusterConfig cluster;
   ConsulConfig consul;
   LogConfig log;
   bool zones_dir_explicit = false;  // set by file or flag: a missing dir is then an error

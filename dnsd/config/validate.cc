@@ -38,6 +38,10 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
       it->second = false;  // once is enough
     }
   }
+  // One source of truth: etcd holds the registry in cluster mode (SPEC §8).
+  if (!cfg.cluster.etcd.empty() && !cfg.storage.data_dir.empty()) {
+    Add(errors, "cluster.etcd", "cannot be used with storage.data_dir: etcd holds the registry");
+  }
   // Forwarding to ourselves would loop until the upstream timeout.
   for (const std::string& upstream : cfg.dns.upstreams) {
     auto parsed = addr::ParseAddress(upstream, 53);

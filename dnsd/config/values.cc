@@ -87,6 +87,31 @@ std::string CheckToken(std::string_view text) {
   return {};
 }
 
+std::string CheckEtcdEndpoint(std::string_view text) {
+  // The JSON gateway is spoken over plain HTTP; TLS to etcd is not built yet.
+  std::string_view rest = text;
+  if (!rest.starts_with("http://") || rest.size() <= 7 ||
+      rest.find_first_of(" \t\r\n/", 7) != std::string_view::npos) {
+    return "\"" + std::string(text) + "\" is not an etcd endpoint: expected http://HOST:PORT";
+  }
+  return {};
+}
+
+std::string CheckClusterPrefix(std::string_view text) {
+  if (text.empty() || text.front() != '/' || text.back() != '/' ||
+      text.find_first_of(" \t\r\n") != std::string_view::npos) {
+    return "must start and end with '/' (e.g. /dnsd/), got \"" + std::string(text) + "\"";
+  }
+  return {};
+}
+
+std::string CheckNodeName(std::string_view text) {
+  if (text.size() > 253 || text.find_first_of(" \t\r\n/\"\\") != std::string_view::npos) {
+    return "must be at most 253 characters without whitespace, '/', '\"' or '\\'";
+  }
+  return {};
+}
+
 std::string ConfigError::ToString() const {
   std::string out = source;
   if (line > 0) out += ":" + std::to_string(line);

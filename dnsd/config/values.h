@@ -23,6 +23,9 @@ std::string CheckDomain(std::string_view normalized);
 std::string CheckUpstream(std::string_view text);   // IP[:PORT], [IPv6]:PORT or "system"
 std::string CheckIpLiteral(std::string_view text);  // dns.advertise entries
 std::string CheckToken(std::string_view text);      // http.tokens entries
+std::string CheckEtcdEndpoint(std::string_view text);  // cluster.etcd entries
+std::string CheckClusterPrefix(std::string_view text);  // cluster.prefix
+std::string CheckNodeName(std::string_view text);       // cluster.node
 std::string CheckDatacenter(std::string_view text); // consul.datacenter: one DNS label
 
 }  // namespace dnsd::config

@@ -143,6 +143,7 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
         {"held_back", stats.held_back}}},
       {"listeners", {{"dns", options.dns_listeners}, {"http", options.http_listeners}}},
       {"storage", nullptr},
+      {"cluster", nullptr},
   };
   if (options.store) {
     registry::StoreStatus store = options.store->Status();
@@ -150,6 +151,12 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
       body["storage"] = {{"data_dir", store.data_dir},
                          {"bytes", store.bytes},
                          {"last_sync_ms", store.last_sync_ms}};
+    }
+    if (store.cluster) {
+      body["cluster"] = {{"node", store.cluster->node},
+                         {"connected", store.cluster->connected},
+                         {"revision", store.cluster->revision},
+                         {"replicas", store.cluster->replicas}};
     }
   }
   return JsonResponse(200, body, registry.index());

@@ -35,6 +35,21 @@ TEST_CASE("Validate checks values set in code and across keys", "[config]") {
        [](Config& c) { c.dns.domain = "bad domain."; },
        {"dns.domain: \"bad domain.\" is not a valid domain name: only letters, digits, '-' and "
         "'_' are allowed"}},
+      {"cluster with a data dir",
+       [](Config& c) {
+         c.cluster.etcd = {"http://127.0.0.1:2379"};
+         c.storage.data_dir = "/var/lib/dnsd";
+       },
+       {"cluster.etcd: cannot be used with storage.data_dir: etcd holds the registry"}},
+      {"etcd endpoint without a scheme",
+       [](Config& c) { c.cluster.etcd = {"127.0.0.1:2379"}; },
+       {"cluster.etcd[0]: \"127.0.0.1:2379\" is not an etcd endpoint: expected http://HOST:PORT"}},
+      {"cluster prefix",
+       [](Config& c) { c.cluster.prefix = "dnsd"; },
+       {"cluster.prefix: must start and end with '/' (e.g. /dnsd/), got \"dnsd\""}},
+      {"session_ttl",
+       [](Config& c) { c.cluster.session_ttl = std::chrono::milliseconds(500); },
+       {"cluster.session_ttl: must be between 2s and 1h, got 500ms"}},
       {"log level",
        [](Config& c) { c.log.level = "trace"; },
        {"log.level: must be one of debug, info, warn, error; got \"trace\""}},

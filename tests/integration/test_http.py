@@ -262,8 +262,10 @@ class HttpApiTest(unittest.TestCase):
         status, hdrs, body = curl(self.d, "GET", "/v1/status")
         self.assertEqual(status, 200)
         self.assertEqual(set(body), {"version", "uptime_seconds", "index", "services", "instances",
-                                     "healthy", "self_preservation", "listeners", "storage"})
+                                     "healthy", "self_preservation", "listeners", "storage",
+                                     "cluster"})
         self.assertIsNone(body["storage"])  # memory only (SPEC section 7)
+        self.assertIsNone(body["cluster"])  # one node (SPEC section 8)
         self.assertEqual(set(body["self_preservation"]), {"enabled", "active", "held_back"})
         self.assertEqual(body["services"], 1)
         self.assertEqual(body["instances"], 1)
