@@ -121,6 +121,8 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
     }
   }
   registry::Instance next = FromSpec(c.spec, config.deregister_after, prev);
+  // Consul's Check.Status (registry/command.h): the health the registration sets.
+  if (c.status && next.health != registry::Health::kMaintenance) next.health = *c.status;
   const std::string key = InstanceKey(options_.prefix, next.service, next.id);
   // Re-registering an owned instance unchanged only renews its lease, in memory.
   if (prev && Mine(key) && SameData(*prev, next) && prev->health == next.health &&
@@ -131,7 +133,14 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
     return done(std::move(r));
   }
   if (!connected_) return done(Unavailable("etcd is unreachable: writes are refused"));
-  Commit(key, {PutOp(next, options_.node, false)}, false, std::move(done));
+  Ops ops = {PutOp(next, options_.node, false)};
+  // A Consul ID registered under another service moves: both in one transaction.
+  if (c.moves_from && *c.moves_from != next.service &&
+      registry_.Find(*c.moves_from, next.id) != nullptr) {
+    const std::string old = InstanceKey(options_.prefix, *c.moves_from, next.id);
+    ops.push_back(Json{{"request_delete_range", {{"key", Base64Encode(old)}}}}.dump());
+  }
+  Commit(key, std::move(ops), false, std::move(done));
 }
 
 void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
