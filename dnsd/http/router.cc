@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dnsd/http/handlers.h"
+#include "dnsd/http/ui.h"
 
 namespace dnsd::http {
 namespace {
@@ -251,6 +252,7 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
 
 HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options) {
+  if (std::optional<HttpResponse> page = RouteUi(request, registry.index())) return *page;
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)
                             : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200),
