@@ -86,7 +86,7 @@ function renderStatus(st) {
         ' held back';
     spEl.dataset.state = 'active';
   } else {
-    spEl.textContent = 'armed, not active';
+    spEl.textContent = 'on, not active';
     spEl.dataset.state = 'armed';
   }
   const c = st.cluster;
@@ -316,6 +316,9 @@ function leaseCell(svc, inst) {
   return cell('lease', span);
 }
 
+// Percentages (classes w16 ... in style.css), the same in every service's table.
+const COLUMN_WIDTHS = [14, 12, 16, 12, 16, 10, 9, 11];
+
 function renderInstances(svc) {
   const rows = svc.detail.instances.map((inst) => {
     const maint = inst.status === 'maintenance';
@@ -328,7 +331,9 @@ function renderInstances(svc) {
             inst.protected ? h('span', {class: 'protected', title: 'its lapse is held back by self-preservation'}, 'protected') : null,
             inst.note ? h('div', {class: 'note'}, inst.note) : null),
         cell('address', h('span', {class: 'addr'}, hostPort(inst)),
-            h('div', {class: 'sub'}, 'weight ' + inst.weight + ', priority ' + inst.priority)),
+            inst.weight !== 1 || inst.priority !== 1
+                ? h('div', {class: 'sub'}, 'weight ' + inst.weight + ', priority ' + inst.priority)
+                : null),
         cell('tags', tagList(inst.tags)),
         cell('meta', metaList(inst.meta)),
         leaseCell(svc, inst),
@@ -341,7 +346,8 @@ function renderInstances(svc) {
   }
   const head = h('tr', {}, ...['instance', 'status', 'address', 'tags', 'meta', 'lease', 'checks', '']
       .map((t) => h('th', {scope: 'col'}, t)));
-  svc.body.replaceChildren(h('table', {class: 'instances'}, h('thead', {}, head),
+  const cols = h('colgroup', {}, ...COLUMN_WIDTHS.map((w) => h('col', {class: 'w' + w})));
+  svc.body.replaceChildren(h('table', {class: 'instances'}, cols, h('thead', {}, head),
       h('tbody', {}, ...rows)));
 }
 
