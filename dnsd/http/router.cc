@@ -252,6 +252,7 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
 
 HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options) {
+  // The web page's paths ("/", "/ui", "/ui/...") are not the API's: answered first.
   if (std::optional<HttpResponse> page = RouteUi(request, registry.index())) return *page;
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)

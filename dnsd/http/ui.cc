@@ -41,8 +41,7 @@ HttpResponse Redirect(uint64_t index) {
   return r;
 }
 
-HttpResponse AssetResponse(const internal::UiAsset& asset, std::string_view query,
-                           uint64_t index) {
+HttpResponse AssetResponse(const internal::UiAsset& asset, std::string_view query, uint64_t index) {
   HttpResponse r;
   r.body = asset.body;
   r.content_type = asset.content_type;
@@ -64,8 +63,8 @@ std::optional<HttpResponse> RouteUi(const HttpRequest& request, uint64_t index) 
   if (!root && !path.starts_with(kPrefix)) return std::nullopt;
   HttpResponse r;
   if (request.method != "GET" && request.method != "HEAD") {
-    r = internal::ErrorResponse(405, "method " + request.method + " is not allowed here; use GET, HEAD",
-                                "", index);
+    r = internal::ErrorResponse(
+        405, "method " + request.method + " is not allowed here; use GET, HEAD", "", index);
     r.headers.emplace_back("Allow", "GET, HEAD");
   } else if (root) {
     r = Redirect(index);
