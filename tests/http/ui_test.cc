@@ -55,6 +55,7 @@ TEST_CASE("the page and its files have their content type and headers", "[http][
       {"/ui/", "text/html; charset=utf-8", "<!doctype html>"},
       {"/ui/index.html", "text/html; charset=utf-8", "<!doctype html>"},
       {"/ui/app.js", "text/javascript; charset=utf-8", "//"},
+      {"/ui/view.js", "text/javascript; charset=utf-8", "//"},
       {"/ui/style.css", "text/css; charset=utf-8", "/*"},
       {"/ui/favicon.svg", "image/svg+xml", "<svg"},
   };
@@ -75,7 +76,7 @@ TEST_CASE("the page and its files have their content type and headers", "[http][
 TEST_CASE("the page names its files by hash, and those are cached for good", "[http][ui]") {
   RouterFixture f;
   std::string page = f.Get("/ui/").body;
-  for (const char* name : {"app.js", "style.css", "favicon.svg"}) {
+  for (const char* name : {"app.js", "view.js", "style.css", "favicon.svg"}) {
     const internal::UiAsset& asset = Asset(name);
     INFO(name);
     REQUIRE(asset.hash.size() == 16);

@@ -201,6 +201,31 @@ class LivePageTest(PageTest):
         self.assert_loopback_only()
         self.assertEqual(self.browser.console_errors(), [])
 
+    def test_cluster_and_checks_are_shown_when_the_api_has_them(self):
+        """SPEC sections 8 and 9 add "cluster" to /v1/status and "checks" to instances;
+        this dnsd has neither yet, so the page's own functions are fed such answers."""
+        self.register("api", "api-1", ttl="60s")
+        self.open_page()
+        self.wait_row_status("api", "api-1", "passing", timeout=5)
+        cluster = self.browser.js("""
+            renderStatus({version: 'x', uptime_seconds: 5, index: 9, services: 1, instances: 1,
+                          healthy: 1, self_preservation: {enabled: true, active: true, held_back: 2},
+                          cluster: {node: 'dnsd-b', connected: false, revision: 42,
+                                    replicas: ['dnsd-a', 'dnsd-b']}});
+            return [document.getElementById('ov-cluster').textContent,
+                    document.getElementById('ov-sp').textContent];""")
+        self.assertEqual(cluster, ["node dnsd-b, NOT connected to etcd, revision 42, "
+                                   "replicas: dnsd-a, dnsd-b", "ACTIVE: 2 lapses held back"])
+        text = self.browser.js("""
+            const svc = services.get('api');
+            const inst = Object.assign({}, svc.detail.instances[0], {status: 'warning', checks: [
+                {http: 'http://10.0.0.1:8080/healthz', status: 'warning', output: 'HTTP 429',
+                 last_run: '2026-12-03T06:00:00Z'}]});
+            applyDetail(svc, {name: 'api', index: svc.detail.index, instances: [inst]});
+            return document.querySelector(arguments[0]).innerText;""", service_row("api", "api-1"))
+        for part in ("warning", "http://10.0.0.1:8080/healthz", "HTTP 429", "last run"):
+            self.assertIn(part, text)
+
     def test_screenshot(self):
         """A few services, as in docs/ui.png."""
         for i in range(1, 4):
