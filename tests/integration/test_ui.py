@@ -221,7 +221,8 @@ class LivePageTest(PageTest):
             const inst = Object.assign({}, svc.detail.instances[0], {status: 'warning', checks: [
                 {http: 'http://10.0.0.1:8080/healthz', status: 'warning', output: 'HTTP 429',
                  last_run: '2026-12-03T06:00:00Z'}]});
-            applyDetail(svc, {name: 'api', index: svc.detail.index, instances: [inst]});
+            applyDetail(svc, {name: 'api', index: svc.detail.index, instances: [inst]},
+                        performance.now());
             return document.querySelector(arguments[0]).innerText;""", service_row("api", "api-1"))
         for part in ("warning", "http://10.0.0.1:8080/healthz", "HTTP 429", "last run"):
             self.assertIn(part, text)

@@ -48,6 +48,7 @@ class Service {
     this.detail = null;      // the last GET /v1/services/{name}: {index, instances}
     this.text = '';          // what the filter searches in the detail
     this.fetchedAt = 0;      // performance.now() when the detail arrived
+    this.askedAt = -Infinity; // and when it was asked for
     this.refreshAt = Infinity; // fetch again then (a lease runs out)
     this.watch = null;       // AbortController of its blocking query
     this.queued = false;
@@ -147,7 +148,8 @@ async function watchLoop(svc) {
       let path = '/v1/services/' + enc(svc.name);
       if (svc.detail) path += '?index=' + svc.detail.index + '&wait=' + waitSeconds(svc) + 's';
       try {
-        applyDetail(svc, await getJson(path, ctl.signal));
+        const asked = performance.now();
+        applyDetail(svc, await getJson(path, ctl.signal), asked);
       } catch (e) {
         if (ctl.signal.aborted) break;
         await sleep(1000);
@@ -174,8 +176,9 @@ function drainQueue() {
     svc.queued = false;
     if (svc.watch || services.get(svc.name) !== svc) continue;
     fetching++;
+    const asked = performance.now();
     getJson('/v1/services/' + enc(svc.name))
-        .then((body) => applyDetail(svc, body))
+        .then((body) => applyDetail(svc, body, asked))
         .catch(() => {})
         .finally(() => {
           fetching--;
@@ -184,7 +187,12 @@ function drainQueue() {
   }
 }
 
-function applyDetail(svc, body) {
+// body: an answer to a GET of the service that was sent at `asked` (performance.now()).
+function applyDetail(svc, body, asked) {
+  // A one-off fetch and the watch may cross: an answer asked for before the one shown
+  // says nothing newer.
+  if (asked < svc.askedAt) return;
+  svc.askedAt = asked;
   const now = performance.now();
   svc.detail = {index: body.index, instances: body.instances};
   svc.fetchedAt = now;
