@@ -107,7 +107,9 @@ function checkList(checks) {
 }
 
 function leaseCell(svc, inst) {
-  if (typeof inst.lease_remaining !== 'number') return cell('lease', h('span', {class: 'none'}, 'no lease'));
+  if (typeof inst.lease_remaining !== 'number') {
+    return cell('lease', h('span', {class: 'none'}, 'no lease'));
+  }
   const deadline = svc.fetchedAt + inst.lease_remaining * 1000;
   const span = h('span', {class: 'lease', 'data-deadline': String(deadline)});
   span.dataset.ttl = String(inst.ttl);
@@ -117,6 +119,8 @@ function leaseCell(svc, inst) {
 
 // Percentages (classes w16 ... in style.css), the same in every service's table.
 const COLUMN_WIDTHS = [14, 12, 16, 12, 16, 10, 9, 11];
+
+const PROTECTED_TITLE = 'its lease ran out, but self-preservation holds the lapse back';
 
 // The instances of svc.detail as a table; onMaintenance(svc, inst, on, button) toggles.
 function renderInstances(svc, onMaintenance) {
@@ -128,7 +132,8 @@ function renderInstances(svc, onMaintenance) {
     return h('tr', {'data-instance': inst.id, 'data-status': inst.status},
         cell('instance', h('span', {class: 'id'}, inst.id)),
         cell('status', h('span', {class: 'badge s-' + inst.status}, inst.status),
-            inst.protected ? h('span', {class: 'protected', title: 'its lapse is held back by self-preservation'}, 'protected') : null,
+            inst.protected ? h('span', {class: 'protected', title: PROTECTED_TITLE}, 'protected')
+                           : null,
             inst.note ? h('div', {class: 'note'}, inst.note) : null),
         cell('address', h('span', {class: 'addr'}, hostPort(inst)),
             inst.weight !== 1 || inst.priority !== 1
@@ -144,8 +149,8 @@ function renderInstances(svc, onMaintenance) {
     svc.body.replaceChildren(h('p', {class: 'none'}, 'no instances'));
     return;
   }
-  const head = h('tr', {}, ...['instance', 'status', 'address', 'tags', 'meta', 'lease', 'checks', '']
-      .map((t) => h('th', {scope: 'col'}, t)));
+  const titles = ['instance', 'status', 'address', 'tags', 'meta', 'lease', 'checks', ''];
+  const head = h('tr', {}, ...titles.map((t) => h('th', {scope: 'col'}, t)));
   const cols = h('colgroup', {}, ...COLUMN_WIDTHS.map((w) => h('col', {class: 'w' + w})));
   svc.body.replaceChildren(h('table', {class: 'instances'}, cols, h('thead', {}, head),
       h('tbody', {}, ...rows)));
