@@ -9,6 +9,7 @@
 
 #include "dnsd/http/consul_api.h"
 #include "dnsd/http/handlers.h"
+#include "dnsd/http/ui.h"
 
 namespace dnsd::http {
 namespace {
@@ -269,6 +270,8 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
 
 HttpResponse Route(const HttpRequest& request, const registry::Registry& registry,
                    const RouterOptions& options) {
+  // The web page's paths ("/", "/ui", "/ui/...") are not the API's: answered first.
+  if (std::optional<HttpResponse> page = RouteUi(request, registry.index())) return *page;
   if (IsConsulPath(request.path)) return RouteConsul(request, registry, options);
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)
