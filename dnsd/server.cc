@@ -82,6 +82,7 @@ dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
   }
   a.version = std::string("dnsd ") + DNSD_VERSION;
   a.server_id = HostName();
+  a.datacenter = config.consul.datacenter;
   return a;
 }
 

@@ -30,6 +30,7 @@ struct AnswerConfig {
   std::vector<registry::IpAddress> advertise;  // A/AAAA of ns.<domain>
   std::string version = "dnsd";       // CH TXT version.bind
   std::string server_id = "dnsd";     // CH TXT id.server
+  std::string datacenter = "dc1";     // <svc>.service.<dc>.D answers as <svc>.service.D
 };
 
 enum class Transport : uint8_t { kUdp, kTcp };

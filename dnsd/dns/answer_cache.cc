@@ -214,7 +214,7 @@ bool AnswerCache::Fresh(Entry& e, const registry::RegistryView& view) {
   const std::optional<wire::Name> name = wire::Name::FromWire(e.key().first(e.key_len - 2u));
   size_t above = 0;
   if (!name || !name->IsAtOrBelow(*domain_, &above)) return false;
-  const DomainName dn = ClassifyDomainName(*name, above, view);
+  const DomainName dn = ClassifyDomainName(*name, above, view, config_.datacenter);
   if (dn.kind != e.kind || (dn.service != nullptr ? dn.service->index : 0) != e.service_index) {
     return false;
   }

@@ -175,7 +175,7 @@ void AnswerCache::Fill(Entry& meta, const Query& q, const registry::RegistryView
     meta.outside = true;  // a static zone or upstream answers it
     return;
   }
-  const DomainName dn = ClassifyDomainName(*name, above, view);
+  const DomainName dn = ClassifyDomainName(*name, above, view, config_.datacenter);
   meta.kind = dn.kind;
   meta.service_index = dn.service != nullptr ? dn.service->index : 0;
   if (LeftToAnswer(dn, q.qtype, *name, zones, config_)) return;

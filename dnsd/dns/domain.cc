@@ -95,13 +95,21 @@ DomainName ClassifyInstance(const registry::RegistryView& view, const std::strin
 }  // namespace
 
 DomainName ClassifyDomainName(const wire::Name& name, size_t labels_above,
-                              const registry::RegistryView& view) {
+                              const registry::RegistryView& view, std::string_view datacenter) {
   if (labels_above == 0) return Make(DomainNameKind::kApex);
-  // Labels right to left from D: r[0] is "service", "instance" or "ns" for our forms.
-  // Longer names than 4 labels above D are never one of them.
-  if (labels_above > 4) return {};
-  std::string_view r[4];
+  // Labels right to left from D: r[0] is "service", "instance" or "ns" for our forms, or
+  // the datacenter of <svc>.service.<dc>.D. Longer names than 5 labels above D are never
+  // one of them.
+  if (labels_above > 5) return {};
+  std::string_view r[5];
   for (size_t k = 0; k < labels_above; ++k) r[k] = name.label(labels_above - 1 - k);
+  if (!datacenter.empty() && r[0] == datacenter) {
+    if (labels_above == 1) return Make(DomainNameKind::kEmptyNonTerminal);  // <dc>.D
+    if (r[1] != "service" || labels_above > 4) return {};
+    if (labels_above == 2) return Make(DomainNameKind::kEmptyNonTerminal);  // service.<dc>.D
+    return ClassifyService(view, r + 2, labels_above - 2);
+  }
+  if (labels_above > 4) return {};
   if (labels_above == 1) {
     if (r[0] == "ns") return Make(DomainNameKind::kNameServer);
     if (r[0] == "service" || r[0] == "instance") {
@@ -343,7 +351,7 @@ StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labe
     return result;
   }
   result.kind = StepResult::Kind::kAnswered;
-  const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view);
+  const DomainName dn = ClassifyDomainName(name, labels_above, ctx.view, ctx.config.datacenter);
   const zones::LookupResult st = LookupStatic(ctx, name);
   result.exists = dn.kind != DomainNameKind::kNone || st.kind != zones::LookupKind::kNxDomain;
 

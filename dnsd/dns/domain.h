@@ -31,8 +31,11 @@ struct DomainName {
 // labels_above: how many labels of name lie left of D. A name exists when at least one
 // registered instance (any health) matches it, or, for an empty non-terminal, when a name
 // below it exists (RFC 8020; docs/NAMING.md). service.D and instance.D always exist.
+// With a datacenter, <svc>.service.<dc>.D and <tag>.<svc>.service.<dc>.D mean what they
+// mean without <dc> (Consul's form, SPEC §2); <dc>.D and service.<dc>.D exist.
 DomainName ClassifyDomainName(const wire::Name& name, size_t labels_above,
-                              const registry::RegistryView& view);
+                              const registry::RegistryView& view,
+                              std::string_view datacenter = {});
 
 // Answers one name at or below D (one step of a CNAME chain).
 StepResult AnswerInDomain(QueryContext& ctx, const wire::Name& name, size_t labels_above,

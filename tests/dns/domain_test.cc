@@ -58,6 +58,17 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
       {"w3.web.instance.discovery.", DomainNameKind::kNone},
       {"a.w1.web.instance.discovery.", DomainNameKind::kNone},
       {"a.b.c.d.e.discovery.", DomainNameKind::kNone},
+      // Consul's datacenter form (the view is classified with datacenter "dc1").
+      {"dc1.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"service.dc1.discovery.", DomainNameKind::kEmptyNonTerminal},
+      {"web.service.dc1.discovery.", DomainNameKind::kService},
+      {"blue.web.service.dc1.discovery.", DomainNameKind::kService, Kind::kTag, "blue"},
+      {"_web._tcp.service.dc1.discovery.", DomainNameKind::kService, Kind::kProto},
+      {"nope.service.dc1.discovery.", DomainNameKind::kNone},
+      {"web.service.dc2.discovery.", DomainNameKind::kNone},
+      {"dc2.discovery.", DomainNameKind::kNone},
+      {"w2.web.instance.dc1.discovery.", DomainNameKind::kNone},
+      {"x.blue.web.service.dc1.discovery.", DomainNameKind::kNone},
   };
   const wire::Name domain = *wire::Name::FromText("discovery.");
   for (const ClassifyCase& c : cases) {
@@ -65,7 +76,7 @@ TEST_CASE("ClassifyDomainName recognises every form and only existing names", "[
     const wire::Name name = *wire::Name::FromText(c.name);
     size_t above = 0;
     REQUIRE(name.IsAtOrBelow(domain, &above));
-    const dns::DomainName dn = dns::ClassifyDomainName(name, above, *view);
+    const dns::DomainName dn = dns::ClassifyDomainName(name, above, *view, "dc1");
     CHECK(dn.kind == c.kind);
     if (c.kind == DomainNameKind::kService) {
       CHECK(dn.filter.kind == c.filter);

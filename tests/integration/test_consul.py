@@ -174,6 +174,23 @@ class ConsulApi(unittest.TestCase):
         self.assertEqual(services, {})
 
 
+class ConsulDns(unittest.TestCase):
+    def test_with_domain_consul_dnsd_answers_consuls_names(self):
+        harness.require_binary(self)
+        with harness.Dnsd(args=["--domain", "consul."]) as d:
+            status, _, _ = d.request("PUT", "/v1/agent/service/register",
+                                     {"Name": "web", "Port": 8080, "Address": "10.0.0.5",
+                                      "Tags": ["v1"]})
+            self.assertEqual(status, 200)
+            for name in ("web.service.consul", "web.service.dc1.consul",
+                         "v1.web.service.dc1.consul"):
+                self.assertEqual(addresses(d.dig(name, "A")), ["10.0.0.5"], name)
+            srv = d.dig("_web._tcp.service.consul", "SRV")
+            self.assertEqual([r[4].split()[2] for r in srv.answer], ["8080"])
+            self.assertEqual(d.dig("web.service.dc2.consul", "A").status, "NXDOMAIN")
+            self.assertEqual(d.dig("service.dc1.consul", "A").status, "NOERROR")
+
+
 class ConsulTokens(unittest.TestCase):
     def test_tokens_are_accepted_as_x_consul_token_and_query_parameter(self):
         harness.require_binary(self)
