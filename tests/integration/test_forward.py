@@ -25,9 +25,22 @@ class Dnsmasq:
     def start(self):
         if not shutil.which("dnsmasq"):
             raise unittest.SkipTest("dnsmasq is not installed")
+        # dnsmasq binds UDP and TCP on a port that was free a moment ago; another test
+        # running in parallel may take it first. Then it exits: try another port.
+        errors = []
+        for _ in range(5):
+            if self._start_once():
+                return self
+            errors.append(self.proc.stderr.read().decode().strip() or "(no message)")
+            self.proc.stderr.close()
+            self.port = harness.free_port()
+        raise AssertionError("dnsmasq exited 5 times: %s" % "; ".join(errors))
+
+    def _start_once(self):
         self.proc = subprocess.Popen(
-            # --no-daemon: no fork, no pid file, no change of user.
-            ["dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts",
+            # --no-daemon: no fork, no pid file, no change of user; --log-facility=-:
+            # its errors (a port in use) on stderr.
+            ["dnsmasq", "--no-daemon", "--log-facility=-", "--no-resolv", "--no-hosts",
              "--listen-address=127.0.0.1", "--port=%d" % self.port, "--bind-interfaces",
              *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -38,11 +51,9 @@ class Dnsmasq:
                                    timeout=0.2)
                 return True
             except OSError:
-                return self.proc.poll() is not None  # exited: reported below
+                return self.proc.poll() is not None  # exited: reported by start
         poll_until(ready, timeout=5, message="dnsmasq answering")
-        if self.proc.poll() is not None:
-            raise AssertionError("dnsmasq exited: %s" % self.proc.stderr.read().decode())
-        return self
+        return self.proc.poll() is None
 
     @property
     def address(self):
