@@ -10,6 +10,7 @@
 #include "dnsd/http/consul_names.h"
 #include "dnsd/http/consul_request.h"
 #include "dnsd/http/consul_view.h"
+#include "dnsd/http/request_json.h"
 #include "registry/duration.h"
 
 namespace dnsd::http {
@@ -116,10 +117,10 @@ HttpResponse CheckResult(std::string_view check, registry::Health status, std::s
 
 HttpResponse CheckUpdate(const HttpRequest& request, std::string_view check,
                          const registry::Registry& registry) {
-  Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) return ConsulError(400, "request body must be a JSON object", "", registry.index());
+  registry::Result<Json> body = ParseJsonObject(request.body);
+  if (!body) return ConsulError(400, body.error().message, body.error().field, registry.index());
   std::string status = "passing", output;
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& [key, value] : body->items()) {
     std::string k = registry::ToLower(key);
     if (k != "status" && k != "output") continue;
     if (!value.is_string()) return ConsulError(400, "\"" + key + "\" must be a string", key, registry.index());

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dnsd/http/request_json.h"
 #include "registry/duration.h"
 
 namespace dnsd::http {
@@ -144,11 +145,10 @@ std::optional<registry::Health> ParseConsulStatus(std::string_view status) {
 }
 
 registry::Result<ConsulRegistration> ParseConsulRegistration(std::string_view body) {
-  Json j = Json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Invalid("", "invalid JSON");
-  if (!j.is_object()) return Invalid("", "request body must be a JSON object");
+  registry::Result<Json> j = ParseJsonObject(body);
+  if (!j) return j.error();
   ConsulRegistration out;
-  for (const auto& [raw, value] : j.items()) {
+  for (const auto& [raw, value] : j->items()) {
     if (Status s = ReadField(KeyOf(raw), raw, value, out); !s) return s.error();
   }
   if (out.name.empty()) return Invalid("Name", "\"Name\" is required");

@@ -58,31 +58,6 @@ std::string_view ConsulStatus(registry::Health h) {
   }
 }
 
-bool Params::Has(std::string_view key) const {
-  return std::any_of(all.begin(), all.end(), [&](const auto& p) { return p.first == key; });
-}
-
-std::optional<std::string> Params::Get(std::string_view key) const {
-  for (const auto& [k, v] : all) {
-    if (k == key) return v;
-  }
-  return std::nullopt;
-}
-
-Params ParseParams(std::string_view query) {
-  Params p;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
-    size_t eq = pair.find('=');
-    std::string key = internal::PercentDecode(pair.substr(0, eq));
-    std::string value = eq == pair.npos ? std::string() : internal::PercentDecode(pair.substr(eq + 1));
-    if (!key.empty()) p.all.emplace_back(std::move(key), std::move(value));
-  }
-  return p;
-}
-
 HttpResponse ConsulJson(int status, const Json& body, uint64_t index) {
   HttpResponse r = internal::JsonResponse(status, body, index);
   r.headers.emplace_back("X-Consul-Index", std::to_string(std::max<uint64_t>(index, 1)));

@@ -32,13 +32,8 @@ struct ConsulView {
 ConsulView ViewOf(const registry::Instance& in);
 std::string_view ConsulStatus(registry::Health h);  // maintenance reads "critical"
 
-// A query string, percent-decoded, in order (?tag= may repeat).
-struct Params {
-  std::vector<std::pair<std::string, std::string>> all;
-  bool Has(std::string_view key) const;
-  std::optional<std::string> Get(std::string_view key) const;
-};
-Params ParseParams(std::string_view query);
+using internal::Params;
+using internal::ParseParams;
 
 // JSON answers with X-Consul-Index (at least 1), X-Consul-KnownLeader, X-Consul-LastContact.
 HttpResponse ConsulJson(int status, const Json& body, uint64_t index);

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "dnsd/http/router.h"
 #include "registry/registry.h"
@@ -43,6 +45,15 @@ HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptio
 
 // Decodes %XX; a malformed escape is kept as is (and then fails label validation).
 std::string PercentDecode(std::string_view s);
+
+// A query string split at '&' and '=', keys and values percent-decoded, in order (a key
+// may repeat: Consul's ?tag=); "passing" alone has an empty value.
+struct Params {
+  std::vector<std::pair<std::string, std::string>> all;
+  bool Has(std::string_view key) const;
+  std::optional<std::string> Get(std::string_view key) const;  // the first
+};
+Params ParseParams(std::string_view query);
 // nullopt when the request may write; otherwise the 401/403 response.
 std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
                                        uint64_t index);

@@ -61,13 +61,7 @@ bool ParseUint(std::string_view s, uint64_t& out) {
 // Reads ?healthy, ?index and ?wait; other parameters are ignored, as Consul does.
 registry::Result<ServiceQuery> ParseServiceQuery(std::string_view query) {
   ServiceQuery q;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    std::string_view value = eq == pair.npos ? std::string_view() : pair.substr(eq + 1);
+  for (const auto& [key, value] : ParseParams(query).all) {
     if (key == "healthy") {
       if (value.empty() || value == "1" || value == "true") {
         q.healthy_only = true;

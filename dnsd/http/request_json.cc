@@ -31,8 +31,9 @@ std::string CleanParseMessage(const char* what) {
   return "invalid JSON: " + std::string(text);
 }
 
-// Parses body as one JSON object; rejects duplicate keys and deep nesting.
-registry::Result<Json> ParseObject(std::string_view body) {
+}  // namespace
+
+registry::Result<Json> ParseJsonObject(std::string_view body) {
   if (body.empty()) return Json::object();
   std::vector<std::set<std::string>> keys;  // one set per open object
   std::optional<Error> problem;
@@ -60,6 +61,8 @@ registry::Result<Json> ParseObject(std::string_view body) {
   if (!parsed.is_object()) return Invalid("", "request body must be a JSON object");
   return parsed;
 }
+
+namespace {
 
 Status ReadString(const Json& v, std::string_view name, std::string& out) {
   if (!v.is_string()) return Invalid(std::string(name), Quoted(name) + " must be a string");
@@ -219,7 +222,7 @@ Status ReadHealth(const Json& v, registry::Health& out) {
 registry::Result<registry::InstanceSpec> ParseRegisterBody(std::string_view body,
                                                            std::string_view path_service,
                                                            std::string_view path_id) {
-  registry::Result<Json> parsed = ParseObject(body);
+  registry::Result<Json> parsed = ParseJsonObject(body);
   if (!parsed) return parsed.error();
   registry::InstanceSpec spec;
   spec.service = std::string(path_service);
@@ -233,7 +236,7 @@ registry::Result<registry::InstanceSpec> ParseRegisterBody(std::string_view body
 
 registry::Result<HeartbeatBody> ParseHeartbeatBody(std::string_view body) {
   if (body.empty()) return HeartbeatBody{};  // the usual heartbeat: no JSON work at all
-  registry::Result<Json> parsed = ParseObject(body);
+  registry::Result<Json> parsed = ParseJsonObject(body);
   if (!parsed) return parsed.error();
   HeartbeatBody out;
   for (const auto& [key, value] : parsed->items()) {
@@ -257,7 +260,7 @@ registry::Result<HeartbeatBody> ParseHeartbeatBody(std::string_view body) {
 }
 
 registry::Result<StatusBody> ParseStatusBody(std::string_view body) {
-  registry::Result<Json> parsed = ParseObject(body);
+  registry::Result<Json> parsed = ParseJsonObject(body);
   if (!parsed) return parsed.error();
   StatusBody out;
   bool has_status = false;

@@ -6,6 +6,7 @@
 // Range checks of the values themselves are left to registry::Validate.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@
 namespace dnsd::http {
 
 inline constexpr int kMaxJsonDepth = 16;
+
+// One JSON object (an empty body is an empty object); malformed JSON, another type at
+// the top, a duplicated key or nesting deeper than kMaxJsonDepth is an Error. Every
+// front end's body goes through here (the native API, the Consul API).
+registry::Result<nlohmann::json> ParseJsonObject(std::string_view body);
 
 // Body of PUT /v1/services/{svc}/instances/{id}. An empty body is an empty object.
 // The path's service and id are filled in; address stays unset when the body has none.

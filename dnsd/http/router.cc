@@ -3,6 +3,7 @@
 // 401/403, then the handler's own validation (400/409) and the registry's answer.
 #include "dnsd/http/router.h"
 
+#include <algorithm>
 #include <array>
 #include <span>
 #include <string_view>
@@ -63,6 +64,31 @@ std::string PercentDecode(std::string_view s) {
     }
   }
   return out;
+}
+
+bool Params::Has(std::string_view key) const {
+  return std::any_of(all.begin(), all.end(), [&](const auto& p) { return p.first == key; });
+}
+
+std::optional<std::string> Params::Get(std::string_view key) const {
+  for (const auto& [k, v] : all) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+Params ParseParams(std::string_view query) {
+  Params p;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == query.npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string key = PercentDecode(pair.substr(0, eq));
+    std::string value = eq == pair.npos ? std::string() : PercentDecode(pair.substr(eq + 1));
+    if (!key.empty()) p.all.emplace_back(std::move(key), std::move(value));
+  }
+  return p;
 }
 
 }  // namespace internal
