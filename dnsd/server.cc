@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "dnsd/agent/mirror_store.h"
 #include "dnsd/cluster/etcd_store.h"
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/upstreams.h"
@@ -175,6 +176,13 @@ int Server::Run() {
 // The data dir is created, locked and opened before anything listens, so that a second
 // dnsd or an unusable directory stops the startup at once (exit 1).
 void Server::OpenStore() {
+  if (!config_.agent.servers.empty()) {
+    auto store = std::make_unique<agent::MirrorStore>(&loop_, *registry_,
+                                                      agent::MirrorOptions{config_.agent.servers});
+    mirror_ = store.get();
+    store_ = std::move(store);
+    return;
+  }
   if (!config_.cluster.etcd.empty()) {
     cluster::EtcdStoreOptions options;
     options.endpoints = config_.cluster.etcd;
@@ -201,6 +209,7 @@ void Server::OpenStore() {
 // /healthz, /readyz (503) and DNS (SERVFAIL for service names) and inserts each batch
 // read into the registry (DataDirLoader).
 void Server::StartLoading() {
+  if (mirror_) return mirror_->Start();  // the first answer from a server loads the copy
   if (etcd_) return etcd_->Start();  // loads on the loop: the range read is asynchronous
   if (!data_dir_) return;
   spdlog::info("data dir {}: loading", config_.storage.data_dir);
@@ -285,6 +294,7 @@ std::vector<std::string> Server::StartHttp() {
     registry::StoreStatus status = store_->Status();
     RenderStorage(status, out);
     RenderCluster(status, out);
+    if (mirror_) mirror_->RenderMetrics(out);
   };
   http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
@@ -388,6 +398,7 @@ void Server::BeginShutdown(const char* why) {
   spdlog::info("{}: shutting down", why);
   if (data_dir_) data_dir_->Flush();  // answers the writes still waiting for their sync
   if (etcd_) etcd_->Stop();  // nothing is deleted: the lease runs out (SPEC §8)
+  if (mirror_) mirror_->Stop();
   if (http_) http_->SetReady(false);
   if (dns_) dns_->Stop();  // joins the workers: no new DNS answers from here on
   int rc = shutdown_guard_.Init([&](uv_timer_t* h) { return uv_timer_init(&loop_, h); });

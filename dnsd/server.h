@@ -30,6 +30,9 @@ class DnsServer;
 namespace http {
 class HttpServer;
 }
+namespace agent {
+class MirrorStore;
+}
 namespace cluster {
 class EtcdStore;
 }
@@ -71,6 +74,7 @@ class Server {
   std::unique_ptr<registry::Store> store_;  // every write goes through it
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
   cluster::EtcdStore* etcd_ = nullptr;        // store_, when cluster.etcd is set
+  agent::MirrorStore* mirror_ = nullptr;      // store_, when agent.servers is set
   std::unique_ptr<DataDirLoader> loader_;     // reads the data dir while the loop serves
   uv::UvHandle<uv_async_t> store_done_;       // the data dir's writer: a batch is on disk
   int exit_code_ = 0;

@@ -32,6 +32,16 @@ struct ClusterStatus {
   std::vector<std::string> replicas;  // live replicas' names, sorted
 };
 
+// What /v1/status shows about an agent's copy of its servers' registry (SPEC §9).
+struct AgentStatus {
+  std::vector<std::string> servers;
+  std::string server;  // the one watched now (or tried next)
+  bool connected = false;
+  uint64_t index = 0;  // the servers' index the copy is at
+  std::optional<double> last_contact_seconds;  // since the last answer; none yet: nullopt
+  std::string error;   // why the last watch failed, while not connected
+};
+
 // What /v1/status shows about the store.
 struct StoreStatus {
   bool persistent = false;  // false: memory only ("storage": null)
@@ -41,6 +51,7 @@ struct StoreStatus {
   uint64_t syncs_total = 0;
   double sync_seconds_total = 0;
   std::optional<ClusterStatus> cluster;  // set in cluster mode ("cluster": null otherwise)
+  std::optional<AgentStatus> agent;      // set in agent mode ("agent": null otherwise)
 };
 
 class Store {

@@ -90,6 +90,14 @@ void EtcdClient::Call(const std::string& path, std::string body, std::chrono::mi
   Start(path, std::move(body), static_cast<long>(timeout.count()), std::move(t));
 }
 
+void EtcdClient::Request(std::string method, const std::string& path, std::string body,
+                         std::vector<std::string> headers, std::chrono::milliseconds timeout,
+                         Reply reply) {
+  auto t = std::make_unique<Transfer>();
+  t->reply = std::move(reply);
+  Start(path, std::move(body), static_cast<long>(timeout.count()), std::move(t), method, headers);
+}
+
 uint64_t EtcdClient::Stream(const std::string& path, std::string body, Message on_message,
                             End on_end) {
   auto t = std::make_unique<Transfer>();
@@ -100,7 +108,8 @@ uint64_t EtcdClient::Stream(const std::string& path, std::string body, Message o
 }
 
 uint64_t EtcdClient::Start(const std::string& path, std::string body, long timeout_ms,
-                           std::unique_ptr<Transfer> t) {
+                           std::unique_ptr<Transfer> t, const std::string& method,
+                           const std::vector<std::string>& headers) {
   t->client = this;
   t->id = next_id_++;
   t->request = std::move(body);
@@ -109,10 +118,16 @@ uint64_t EtcdClient::Start(const std::string& path, std::string body, long timeo
   const std::string url = endpoints_[current_] + path;
   t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
   t->headers = curl_slist_append(t->headers, "Expect:");  // no 100-continue round trip
+  for (const std::string& h : headers) t->headers = curl_slist_append(t->headers, h.c_str());
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.c_str());
-  curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->request.size()));
+  if (method == "GET") {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.c_str());
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(t->request.size()));
+    if (method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnData);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());

@@ -50,6 +50,10 @@ class EtcdClient {
   // POSTs body (JSON) to endpoint + path; reply runs once, within timeout.
   void Call(const std::string& path, std::string body, std::chrono::milliseconds timeout,
             Reply reply);
+  // Any method ("GET" sends no body) with extra header lines ("Authorization: ..."); the
+  // same contract as Call. Also serves the agent's calls to a dnsd (dnsd/agent).
+  void Request(std::string method, const std::string& path, std::string body,
+               std::vector<std::string> headers, std::chrono::milliseconds timeout, Reply reply);
   // A streaming POST: on_message for every complete line, on_end once when the stream
   // ends (error text, or empty on a clean end). Returns an id for Cancel.
   uint64_t Stream(const std::string& path, std::string body, Message on_message, End on_end);
@@ -64,7 +68,8 @@ class EtcdClient {
 
  private:
   uint64_t Start(const std::string& path, std::string body, long timeout_ms,
-                 std::unique_ptr<Transfer> t);
+                 std::unique_ptr<Transfer> t, const std::string& method = "POST",
+                 const std::vector<std::string>& headers = {});
   void Act(int fd, int events);
   void Deliver();  // runs the callbacks that libcurl's callbacks queued
   static int OnSocket(void* easy, int fd, int what, void* userp, void* socketp);

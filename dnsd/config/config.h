@@ -56,6 +56,11 @@ struct ClusterConfig {
   Duration session_ttl = std::chrono::seconds(10);
 };
 
+// Agent mode (SPEC §9): empty servers = not an agent.
+struct AgentConfig {
+  std::vector<std::string> servers;  // "http://10.0.0.2:8500", ...
+};
+
 struct ConsulConfig {
   std::string datacenter = "dc1";  // the Consul API's datacenter; <svc>.service.<dc>.D
 };
@@ -73,6 +78,7 @@ struct Config {
   ZonesConfig zones;
   StorageConfig storage;
   ClusterConfig cluster;
+  AgentConfig agent;
   ConsulConfig consul;
   LogConfig log;
   bool zones_dir_explicit = false;  // set by file or flag: a missing dir is then an error

@@ -39,6 +39,11 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
     }
   }
   // One source of truth: etcd holds the registry in cluster mode (SPEC §8).
+  if (!cfg.agent.servers.empty() && (!cfg.cluster.etcd.empty() || !cfg.storage.data_dir.empty())) {
+    Add(errors, "agent.servers",
+        "an agent keeps a copy of its servers' registry: it cannot also use cluster.etcd or "
+        "storage.data_dir");
+  }
   if (!cfg.cluster.etcd.empty() && !cfg.storage.data_dir.empty()) {
     Add(errors, "cluster.etcd", "cannot be used with storage.data_dir: etcd holds the registry");
   }

@@ -97,6 +97,14 @@ std::string CheckEtcdEndpoint(std::string_view text) {
   return {};
 }
 
+std::string CheckServerUrl(std::string_view text) {
+  if (!text.starts_with("http://") || text.size() <= 7 ||
+      text.find_first_of(" \t\r\n/", 7) != std::string_view::npos) {
+    return "\"" + std::string(text) + "\" is not a dnsd server: expected http://HOST:PORT";
+  }
+  return {};
+}
+
 std::string CheckClusterPrefix(std::string_view text) {
   if (text.empty() || text.front() != '/' || text.back() != '/' ||
       text.find_first_of(" \t\r\n") != std::string_view::npos) {

@@ -24,6 +24,7 @@ std::string CheckUpstream(std::string_view text);   // IP[:PORT], [IPv6]:PORT or
 std::string CheckIpLiteral(std::string_view text);  // dns.advertise entries
 std::string CheckToken(std::string_view text);      // http.tokens entries
 std::string CheckEtcdEndpoint(std::string_view text);  // cluster.etcd entries
+std::string CheckServerUrl(std::string_view text);     // agent.servers entries
 std::string CheckClusterPrefix(std::string_view text);  // cluster.prefix
 std::string CheckNodeName(std::string_view text);       // cluster.node
 std::string CheckDatacenter(std::string_view text); // consul.datacenter: one DNS label

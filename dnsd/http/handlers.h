@@ -38,6 +38,14 @@ HttpResponse HandleDeregister(std::string_view svc, std::string_view id,
 HttpResponse HandleListServices(const registry::Registry& registry, const RouterOptions& options);
 HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
                               const registry::Registry& registry, const RouterOptions& options);
+// GET /v1/registry[?index=N&wait=]: every service with its instances, or only those
+// changed after N (a removed one with none), blocking while nothing changed (SPEC §9).
+HttpResponse HandleRegistry(const HttpRequest& request, const registry::Registry& registry,
+                            const RouterOptions& options);
+HttpResponse AnswerRegistryQuery(const BlockingQuery& query, const registry::Registry& registry,
+                                 const RouterOptions& options);
+// An instance as GET /v1/services/{svc} and /v1/registry show it.
+Json InstanceJson(const registry::Instance& in, registry::TimePoint now);
 HttpResponse HandleStatus(const registry::Registry& registry, const RouterOptions& options);
 HttpResponse HandleHealthz(const registry::Registry& registry);
 HttpResponse HandleReadyz(const registry::Registry& registry, const RouterOptions& options);

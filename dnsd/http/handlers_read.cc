@@ -7,18 +7,22 @@
 #include "dnsd/http/consul_api.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/http_metrics.h"
+#include "dnsd/http/registry_feed.h"
 
 namespace dnsd::http {
 namespace internal {
 namespace {
 
 constexpr const char* kServiceRoute = "/v1/services/{svc}";
+constexpr const char* kRegistryRoute = "/v1/registry";
 
 // Whole seconds as an integer, anything finer as a fraction (1.5).
 Json Seconds(registry::Duration d) {
   if (d.count() % 1000 == 0) return Json(d.count() / 1000);
   return Json(registry::ToSeconds(d));
 }
+
+}  // namespace
 
 Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
   Json lease_remaining = nullptr;
@@ -46,6 +50,8 @@ Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
       {"index", in.index},
   };
 }
+
+namespace {
 
 struct ServiceQuery {
   bool healthy_only = false;
@@ -120,6 +126,73 @@ HttpResponse HandleGetService(const HttpRequest& request, std::string_view svc,
   return AnswerServiceQuery(block, registry, options);
 }
 
+HttpResponse HandleRegistry(const HttpRequest& request, const registry::Registry& registry,
+                            const RouterOptions& options) {
+  if (!registry.view().Load()->loaded()) {
+    return ErrorResponse(503, "the registry is not loaded yet", "", registry.index());
+  }
+  registry::Result<ServiceQuery> q = ParseServiceQuery(request.query);
+  if (!q) return ErrorResponse(q.error(), registry.index());
+  BlockingQuery block;
+  block.index = q->index.value_or(0);
+  block.registry_feed = true;
+  // No index, or one from another history (the server restarted without its data, or
+  // the client watched another registry): everything, at once.
+  block.full = !q->index || *q->index > registry.index();
+  if (block.full) return AnswerRegistryQuery(block, registry, options);
+  if (q->index && registry.index() <= *q->index) {
+    registry::Duration wait = std::min(q->wait.value_or(options.default_wait), options.max_wait);
+    if (wait > registry::Duration(0)) {
+      block.deadline = options.clock->Now() + wait;
+      HttpResponse r;
+      r.index = registry.index();
+      r.block = std::move(block);
+      return r;
+    }
+  }
+  return AnswerRegistryQuery(block, registry, options);
+}
+
+HttpResponse AnswerRegistryQuery(const BlockingQuery& query, const registry::Registry& registry,
+                                 const RouterOptions& options) {
+  RegistryFeed* feed = options.feed;
+  std::optional<std::vector<RegistryFeed::Change>> changed;
+  if (feed != nullptr && feed->restore_pending()) feed->Reset(registry.index());
+  if (feed != nullptr && !query.full) {
+    if (feed->NeedsPrune()) {
+      feed->Prune([&](std::string_view name) { return registry.ServiceIndex(name) != 0; });
+    }
+    changed = feed->ChangedSince(query.index);
+  }
+  registry::TimePoint now = options.clock->Now();
+  // A removed service is listed with no instances and the index of its removal.
+  auto service_json = [&](std::string_view name, uint64_t removed_at) {
+    Json instances = Json::array();
+    for (const registry::Instance* in : registry.Instances(name)) {
+      instances.push_back(InstanceJson(*in, now));
+    }
+    uint64_t index = registry.ServiceIndex(name);
+    return Json{{"name", name},
+                {"index", index != 0 ? index : removed_at},
+                {"instances", std::move(instances)}};
+  };
+  Json services = Json::array();
+  if (changed) {
+    for (const RegistryFeed::Change& c : *changed) services.push_back(service_json(c.service, c.index));
+  } else {
+    for (const registry::Registry::ServiceSummary& s : registry.Services()) {
+      services.push_back(service_json(s.name, 0));
+    }
+  }
+  HttpResponse r = JsonResponse(200,
+                                {{"index", registry.index()},
+                                 {"full", !changed.has_value()},
+                                 {"services", std::move(services)}},
+                                registry.index());
+  r.route = kRegistryRoute;
+  return r;
+}
+
 HttpResponse HandleStatus(const registry::Registry& registry, const RouterOptions& options) {
   registry::RegistryStats stats = registry.Stats();
   auto uptime =
@@ -138,6 +211,7 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
       {"listeners", {{"dns", options.dns_listeners}, {"http", options.http_listeners}}},
       {"storage", nullptr},
       {"cluster", nullptr},
+      {"agent", nullptr},
   };
   if (options.store) {
     registry::StoreStatus store = options.store->Status();
@@ -151,6 +225,16 @@ HttpResponse HandleStatus(const registry::Registry& registry, const RouterOption
                          {"connected", store.cluster->connected},
                          {"revision", store.cluster->revision},
                          {"replicas", store.cluster->replicas}};
+    }
+    if (store.agent) {
+      const registry::AgentStatus& a = *store.agent;
+      body["agent"] = {{"servers", a.servers},
+                       {"server", a.server},
+                       {"connected", a.connected},
+                       {"index", a.index},
+                       {"last_contact_seconds",
+                        a.last_contact_seconds ? Json(*a.last_contact_seconds) : Json(nullptr)},
+                       {"error", a.connected ? Json(nullptr) : Json(a.error)}};
     }
   }
   return JsonResponse(200, body, registry.index());
@@ -186,6 +270,7 @@ HttpResponse HandleMetrics(const registry::Registry& registry, const RouterOptio
 HttpResponse AnswerServiceQuery(const BlockingQuery& query, const registry::Registry& registry,
                                 const RouterOptions& options) {
   if (query.consul) return AnswerConsulQuery(query, registry, options);
+  if (query.registry_feed) return internal::AnswerRegistryQuery(query, registry, options);
   registry::TimePoint now = options.clock->Now();
   internal::Json instances = internal::Json::array();
   for (const registry::Instance* in : registry.Instances(query.service)) {

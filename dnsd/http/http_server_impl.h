@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dnsd/http/blocking_queries.h"
+#include "dnsd/http/registry_feed.h"
 #include "dnsd/http/h2o_glue.h"
 #include "dnsd/http/http1_conn.h"
 #include "dnsd/http/http_server.h"
@@ -61,6 +62,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     router_.http_metrics = &http_metrics_;
     router_.store = &store_;
     router_.render_metrics = options_.render_metrics;
+    router_.feed = &feed_;
     registry_.AddObserver(this);
   }
   ~Impl() override { registry_.RemoveObserver(this); }
@@ -71,6 +73,11 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
 
   void OnRegistryEvent(const registry::RegistryEvent& event) override {
     if (event.service.empty()) return;
+    if (event.kind == registry::RegistryEvent::Kind::kRestored) {
+      feed_.Restored();
+      return;
+    }
+    feed_.Touch(event.service, event.index);
     // No registry calls here: the waiters are answered from the timer, next iteration.
     if (waiters_.OnChange(event.service, event.index)) ScheduleTimer(0);
   }
@@ -115,6 +122,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   registry::SteadyClock clock_;  // same time base as the registry's SteadyClock
   metrics::HttpMetrics http_metrics_;
   BlockingQueries waiters_;
+  RegistryFeed feed_;
   State state_ = State::kIdle;
   std::function<void()> on_closed_;
 

@@ -24,6 +24,7 @@ enum class Endpoint {
   kServices,
   kService,
   kApiStatus,
+  kRegistry,
   kHealthz,
   kReadyz,
   kMetrics,
@@ -158,6 +159,7 @@ std::optional<Match> MatchPath(std::string_view path) {
   if (n == 1 && s.Is(0, "metrics")) return Match{Endpoint::kMetrics, "/metrics", kGetAllow};
   if (n < 2 || !s.Is(0, "v1")) return std::nullopt;
   if (n == 2 && s.Is(1, "status")) return Match{Endpoint::kApiStatus, "/v1/status", kGetAllow};
+  if (n == 2 && s.Is(1, "registry")) return Match{Endpoint::kRegistry, "/v1/registry", kGetAllow};
   if (!s.Is(1, "services")) return std::nullopt;
   if (n == 2) return Match{Endpoint::kServices, "/v1/services", kGetAllow};
   if (n == 3) {
@@ -251,6 +253,8 @@ HttpResponse Dispatch(const Match& m, const HttpRequest& request, const registry
       return internal::HandleGetService(request, m.svc, registry, options);
     case Endpoint::kApiStatus:
       return internal::HandleStatus(registry, options);
+    case Endpoint::kRegistry:
+      return internal::HandleRegistry(request, registry, options);
     case Endpoint::kHealthz:
       return internal::HandleHealthz(registry);
     case Endpoint::kReadyz:

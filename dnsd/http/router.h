@@ -49,6 +49,8 @@ struct BlockingQuery {
   bool consul = false;
   std::string consul_path;
   std::string consul_query;
+  bool registry_feed = false;  // GET /v1/registry: answered with the services changed after index
+  bool full = false;           // ... or with every service (no index given)
 };
 
 // A write accepted by the router, to be submitted to the store. service and id are
@@ -77,6 +79,8 @@ struct HttpResponse {
   std::optional<PendingWrite> write;   // set: submit to the store, answer with AnswerWrite
 };
 
+class RegistryFeed;
+
 struct RouterOptions {
   const registry::Clock* clock = nullptr;  // required; the registry's time base
   std::vector<std::string> tokens;         // empty: writes need no token
@@ -93,6 +97,7 @@ struct RouterOptions {
   registry::Duration max_wait = std::chrono::minutes(10);
   const metrics::HttpMetrics* http_metrics = nullptr;  // rendered into /metrics when set
   const registry::Store* store = nullptr;              // /v1/status "storage" when set
+  RegistryFeed* feed = nullptr;  // changes by index for /v1/registry; nullptr: always in full
   std::function<void(std::string&)> render_metrics;    // appends more families
 };
 

@@ -170,7 +170,7 @@ TEST_CASE("Bad configurations name the line and the key", "[config]") {
       {"log:\n  level: info\n  level: debug\n", {"dnsd.yaml:3: log.level: given twice"}},
       {"- dns\n",
        {"dnsd.yaml:1: the configuration must be a map of sections (dns, http, registry, zones, "
-        "storage, cluster, consul, log)"}},
+        "storage, cluster, agent, consul, log)"}},
       {"dns: [\n", {"dnsd.yaml:2: YAML syntax error: end of sequence flow not found"}},
   };
   for (const Case& c : cases) {

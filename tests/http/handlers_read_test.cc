@@ -149,7 +149,8 @@ TEST_CASE("/v1/status has exactly the SPEC fields", "[http][read]") {
              {"self_preservation", {{"enabled", true}, {"active", false}, {"held_back", 0}}},
              {"listeners", {{"dns", {"127.0.0.1:8600"}}, {"http", {"127.0.0.1:8500"}}}},
              {"storage", nullptr},    // memory only (SPEC §7)
-             {"cluster", nullptr}});  // one node (SPEC §8)
+             {"cluster", nullptr},    // one node (SPEC §8)
+             {"agent", nullptr}});    // not an agent (SPEC §9)
 }
 
 TEST_CASE("healthz is always 200; readyz is 503 until ready", "[http][read]") {
