@@ -263,9 +263,10 @@ class HttpApiTest(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(set(body), {"version", "uptime_seconds", "index", "services", "instances",
                                      "healthy", "self_preservation", "listeners", "storage",
-                                     "cluster"})
+                                     "cluster", "agent"})
         self.assertIsNone(body["storage"])  # memory only (SPEC section 7)
         self.assertIsNone(body["cluster"])  # one node (SPEC section 8)
+        self.assertIsNone(body["agent"])  # not an agent (SPEC section 9)
         self.assertEqual(set(body["self_preservation"]), {"enabled", "active", "held_back"})
         self.assertEqual(body["services"], 1)
         self.assertEqual(body["instances"], 1)
