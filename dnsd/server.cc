@@ -155,6 +155,9 @@ int Server::Run() {
   registry_ = std::make_unique<registry::Registry>(clock_, config_.registry);
   registry_->AddObserver(&event_logger_);
   OpenStore();
+  check_engine_ = std::make_unique<checks::Engine>(&loop_);
+  registry_checks_ =
+      std::make_unique<checks::RegistryChecks>(&loop_, *check_engine_, *registry_, *store_);
 
   StartDns();
   std::vector<std::string> http_listeners = StartHttp();
@@ -295,6 +298,7 @@ std::vector<std::string> Server::StartHttp() {
     RenderStorage(status, out);
     RenderCluster(status, out);
     if (mirror_) mirror_->RenderMetrics(out);
+    if (check_engine_) check_engine_->RenderMetrics(out);
   };
   http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
@@ -421,6 +425,8 @@ void Server::BeginShutdown(const char* why) {
 }
 
 void Server::CloseControlHandles() {
+  registry_checks_.reset();  // no check runs or results once the shutdown began
+  check_engine_.reset();
   if (data_dir_) data_dir_->Drain();  // every write taken is on disk and answered
   store_done_.Reset();
   tick_timer_.Reset();

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "dnsd/checks/engine.h"
+#include "dnsd/checks/registry_checks.h"
 #include "dnsd/config/config.h"
 #include "dnsd/logging.h"
 #include "dnsd/data_dir_loader.h"
@@ -72,6 +74,9 @@ class Server {
   registry::SteadyClock clock_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::Store> store_;  // every write goes through it
+  // Active checks of the instances this dnsd owns (SPEC §9), on the control loop.
+  std::unique_ptr<checks::Engine> check_engine_;
+  std::unique_ptr<checks::RegistryChecks> registry_checks_;
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
   cluster::EtcdStore* etcd_ = nullptr;        // store_, when cluster.etcd is set
   agent::MirrorStore* mirror_ = nullptr;      // store_, when agent.servers is set

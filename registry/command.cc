@@ -31,6 +31,10 @@ Result<uint64_t> Apply(Registry& registry, Command cmd) {
       return r.SetStatus(c.service, c.id, c.status, std::move(c.note));
     }
     Result<uint64_t> operator()(DeregisterCommand& c) { return r.Deregister(c.service, c.id); }
+    Result<uint64_t> operator()(CheckResultCommand& c) {
+      return r.SetCheckResult(c.service, c.id, c.check, c.status, std::move(c.output),
+                              c.last_run_ms);
+    }
   };
   return std::visit(Visitor{registry}, cmd);
 }

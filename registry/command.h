@@ -48,7 +48,20 @@ struct DeregisterCommand {
   std::string id;
 };
 
-using Command = std::variant<RegisterCommand, HeartbeatCommand, SetStatusCommand, DeregisterCommand>;
+// The result of an instance's active check number `check` (SPEC §9), sent by the check
+// engine of the dnsd that owns the instance. Like a heartbeat: only a new status or
+// output is a visible change.
+struct CheckResultCommand {
+  std::string service;
+  std::string id;
+  size_t check = 0;
+  Health status = Health::kPassing;
+  std::string output;
+  int64_t last_run_ms = 0;
+};
+
+using Command = std::variant<RegisterCommand, HeartbeatCommand, SetStatusCommand, DeregisterCommand,
+                             CheckResultCommand>;
 
 // Applies cmd to the registry (validating it first) and returns the registry index
 // after it, or why it was refused. Registry thread only. Does not publish.

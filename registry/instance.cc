@@ -167,6 +167,7 @@ Status Validate(InstanceSpec& spec) {
   if (!spec.address) return Invalid("address", "address is required (IPv4 or IPv6 literal)");
   if (Status s = CheckNumbers(spec); !s) return s;
   if (Status s = CheckMeta(spec.meta); !s) return s;
+  if (Status s = ValidateChecks(spec.checks); !s) return s;
   if (Status s = CheckTags(spec.tags); !s) return s;  // last: it rewrites the tags
   spec.service = ToLower(spec.service);
   spec.id = ToLower(spec.id);

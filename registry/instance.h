@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/check.h"
 #include "registry/clock.h"
 #include "registry/result.h"
 
@@ -52,6 +53,7 @@ struct InstanceSpec {
   Duration ttl{0};                           // 0 = no lease
   std::optional<Duration> deregister_after;  // default from RegistryConfig
   std::optional<uint32_t> dns_ttl;           // seconds
+  std::vector<CheckSpec> checks;             // active checks (SPEC §9)
 };
 
 // Limits on registration input, enforced with a named field in the error.
@@ -65,7 +67,7 @@ inline constexpr size_t kMaxNoteLength = 1024;  // heartbeat / status note
 
 // Checks every field; returns the first problem with its field name
 // ("service", "id", "address", "port", "proto", "weight", "priority", "ttl",
-// "deregister_after", "dns_ttl", "meta", "tags"). A missing address is an error here:
+// "deregister_after", "dns_ttl", "meta", "tags", "checks[<n>].<field>"). A missing address is an error here:
 // the HTTP layer fills in the peer address before it calls.
 // Lower-cases service, id and tags in place on success (tags keep their order,
 // case-insensitive duplicates removed).
@@ -86,10 +88,15 @@ struct Instance {
   Duration deregister_after{0};
   std::optional<uint32_t> dns_ttl;
   Health health = Health::kPassing;         // kMaintenance overrides the lease's health
+  // The part of health that leases, heartbeats and status calls set; health is the worst
+  // of it and the checks' statuses. Derived again on restore (not persisted).
+  Health own_health = Health::kPassing;
   std::string note;                         // from the last heartbeat or status call
   bool is_protected = false;                // lapse held back by self-preservation
   std::optional<TimePoint> lease_deadline;  // set when ttl > 0
   uint64_t index = 0;                       // registry index of its last change
+  // Active checks with their last results; health is the worst of them and the lease.
+  std::vector<CheckState> checks;
 
   bool HasTag(std::string_view lower_tag) const;
 };

@@ -40,15 +40,39 @@ void FillData(Instance& inst, InstanceSpec&& spec, Duration default_deregister_a
   inst.ttl = spec.ttl;
   inst.deregister_after = spec.deregister_after.value_or(default_deregister_after);
   inst.dns_ttl = spec.dns_ttl;
+  // A check whose spec is unchanged at its place keeps its last result.
+  std::vector<CheckState> checks;
+  checks.reserve(spec.checks.size());
+  for (size_t i = 0; i < spec.checks.size(); ++i) {
+    if (i < inst.checks.size() && inst.checks[i].spec == spec.checks[i]) {
+      checks.push_back(std::move(inst.checks[i]));
+    } else {
+      checks.push_back(CheckState{std::move(spec.checks[i]), Health::kPassing, {}, 0});
+    }
+  }
+  inst.checks = std::move(checks);
 }
 
 bool SameData(const Instance& a, const Instance& b) {
   return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
          a.meta == b.meta && a.weight == b.weight && a.priority == b.priority && a.ttl == b.ttl &&
-         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl;
+         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl &&
+         SameCheckSpecs(a, b);
 }
 
 }  // namespace
+
+bool SameCheckSpecs(const Instance& a, const Instance& b) {
+  return std::equal(a.checks.begin(), a.checks.end(), b.checks.begin(), b.checks.end(),
+                    [](const CheckState& x, const CheckState& y) { return x.spec == y.spec; });
+}
+
+Health OwnHealth(const Instance& in) {
+  if (in.health == Health::kPassing || in.health == Health::kMaintenance) return in.health;
+  Health worst = Health::kPassing;
+  for (const CheckState& c : in.checks) worst = std::max(worst, c.status);
+  return worst >= in.health ? Health::kPassing : in.health;
+}
 
 // ---- Impl: bookkeeping ----
 
@@ -121,6 +145,10 @@ uint64_t Registry::Impl::Touch(InstanceRec& rec) {
 }
 
 void Registry::Impl::SetHealth(InstanceRec& rec, Health h, TimePoint now) {
+  rec.inst.own_health = h;
+  if (h != Health::kMaintenance) {
+    for (const CheckState& c : rec.inst.checks) h = std::max(h, c.status);
+  }
   rec.inst.health = h;
   if (h != Health::kCritical) {
     rec.removal_deadline.reset();
@@ -178,7 +206,7 @@ Result<uint64_t> Registry::Impl::Register(InstanceSpec spec) {
   rec.service = svc;
   rec.slot = AllocSlot(&rec);
   FillData(rec.inst, std::move(spec), reg.config_.deregister_after);
-  rec.inst.health = Health::kPassing;
+  SetHealth(rec, Health::kPassing, now);
   if (rec.inst.ttl > Duration::zero()) rec.inst.lease_deadline = now + rec.inst.ttl;
   ++instances;
   Count(rec, true);
@@ -202,10 +230,9 @@ Result<uint64_t> Registry::Impl::Update(InstanceRec& rec, InstanceSpec spec, Tim
   }
   const bool was_held = rec.held;
   if (was_held) Unhold(rec);
-  const Health health =
-      rec.inst.health == Health::kMaintenance ? Health::kMaintenance : Health::kPassing;
-  const bool health_changed = health != rec.inst.health;
-  SetHealth(rec, health, now);
+  const Health before = rec.inst.health;
+  SetHealth(rec, before == Health::kMaintenance ? Health::kMaintenance : Health::kPassing, now);
+  const bool health_changed = rec.inst.health != before;
   Count(rec, true);
   ArmLease(rec);
   if (data_changed || health_changed || was_held) Touch(rec);
@@ -225,9 +252,9 @@ Result<uint64_t> Registry::Impl::Heartbeat(InstanceRec& rec, std::optional<Healt
   if (was_held) Unhold(rec);
   bool health_changed = false, note_changed = false;
   if (rec.inst.health != Health::kMaintenance) {
-    const Health health = status.value_or(Health::kPassing);
-    health_changed = health != rec.inst.health;
-    SetHealth(rec, health, now);
+    const Health before = rec.inst.health;
+    SetHealth(rec, status.value_or(Health::kPassing), now);
+    health_changed = rec.inst.health != before;
     std::string text = std::move(note).value_or(std::string());
     note_changed = text != rec.inst.note;
     if (note_changed) rec.inst.note = std::move(text);
@@ -248,8 +275,9 @@ Result<uint64_t> Registry::Impl::SetStatus(InstanceRec& rec, Health status,
   Count(rec, false);
   const bool unheld = rec.held && status == Health::kMaintenance;
   if (unheld) Unhold(rec);
-  const bool health_changed = status != rec.inst.health;
+  const Health before = rec.inst.health;
   SetHealth(rec, status, now);
+  const bool health_changed = rec.inst.health != before;
   std::string text = std::move(note).value_or(std::string());
   const bool note_changed = text != rec.inst.note;
   if (note_changed) rec.inst.note = std::move(text);
@@ -259,6 +287,26 @@ Result<uint64_t> Registry::Impl::SetStatus(InstanceRec& rec, Health status,
   if (unheld) Emit(RegistryEvent::Kind::kLapseCancelled, rec);
   if (health_changed) Emit(RegistryEvent::Kind::kHealthChanged, rec);
   if (note_changed && !health_changed) Emit(RegistryEvent::Kind::kNoteChanged, rec);
+  Settle(now);
+  return reg.index_;
+}
+
+Result<uint64_t> Registry::Impl::SetCheckResult(InstanceRec& rec, size_t n, Health status,
+                                                std::string output, int64_t last_run_ms) {
+  CheckState& check = rec.inst.checks[n];
+  check.last_run_ms = last_run_ms;
+  if (check.status == status && check.output == output) return reg.index_;  // nothing visible
+  const TimePoint now = Now();
+  Count(rec, false);
+  const Health before = rec.inst.health;
+  check.status = status;
+  check.output = std::move(output);
+  SetHealth(rec, rec.inst.own_health, now);
+  Count(rec, true);
+  Touch(rec);
+  Emit(rec.inst.health != before ? RegistryEvent::Kind::kHealthChanged
+                                 : RegistryEvent::Kind::kNoteChanged,
+       rec);
   Settle(now);
   return reg.index_;
 }
@@ -307,6 +355,32 @@ Result<uint64_t> Registry::Deregister(std::string_view service, std::string_view
   return index_;
 }
 
+Result<uint64_t> Registry::SetCheckResult(std::string_view service, std::string_view id,
+                                          size_t check, Health status, std::string output,
+                                          int64_t last_run_ms) {
+  if (status == Health::kMaintenance) {
+    return Invalid("status", "a check result is passing, warning or critical");
+  }
+  InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
+  if (!rec) return NotFound(service, id);
+  if (check >= rec->inst.checks.size()) {
+    return Invalid("check", "instance " + rec->inst.id + " has no check " + std::to_string(check));
+  }
+  if (output.size() > kMaxCheckOutput) output.resize(kMaxCheckOutput);
+  return impl_->SetCheckResult(*rec, check, status, std::move(output), last_run_ms);
+}
+
+void Registry::NoteCheckRun(std::string_view service, std::string_view id, size_t check,
+                            int64_t last_run_ms) {
+  InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
+  if (rec && check < rec->inst.checks.size()) rec->inst.checks[check].last_run_ms = last_run_ms;
+}
+
+bool Registry::Owned(std::string_view service, std::string_view id) const {
+  const InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
+  return rec != nullptr && !rec->remote;
+}
+
 void Registry::BeginRestore() {
   impl_->loaded = false;
   impl_->Publish(/*force=*/true);
@@ -330,9 +404,7 @@ Status Registry::Restore(Instance instance) {
   rec.inst.is_protected = false;
   rec.inst.lease_deadline.reset();
   if (rec.inst.ttl > Duration::zero()) rec.inst.lease_deadline = now + rec.inst.ttl;
-  const Health health = rec.inst.health;
-  rec.inst.health = Health::kPassing;
-  i.SetHealth(rec, health, now);  // a critical instance's removal counts from now
+  i.SetHealth(rec, OwnHealth(rec.inst), now);  // a critical instance's removal counts from now
   ++i.instances;
   i.Count(rec, true);
   i.ArmLease(rec);  // FinishRestore marks every service for the publish

@@ -144,6 +144,16 @@ class Registry {
   Result<uint64_t> SetStatus(std::string_view service, std::string_view id, Health status,
                              std::optional<std::string> note = std::nullopt);
   Result<uint64_t> Deregister(std::string_view service, std::string_view id);
+  // The result of active check number `check` (SPEC §9): passing, warning or critical.
+  // A new status or output is a visible change (index, event; the health becomes the
+  // worst of the checks and the lease); the same result again only records last_run_ms.
+  Result<uint64_t> SetCheckResult(std::string_view service, std::string_view id, size_t check,
+                                  Health status, std::string output, int64_t last_run_ms);
+  // Records a run that changed nothing: no index, no event, not persisted.
+  void NoteCheckRun(std::string_view service, std::string_view id, size_t check,
+                    int64_t last_run_ms);
+  // True for an instance whose checks and lease run here (not another replica's).
+  bool Owned(std::string_view service, std::string_view id) const;
 
   // Startup from a store (SPEC §7). BeginRestore publishes a view that is not loaded
   // (service names answer SERVFAIL, /readyz 503). Restore inserts one instance as it was

@@ -11,7 +11,8 @@ namespace {
 bool SameData(const Instance& a, const Instance& b) {
   return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
          a.meta == b.meta && a.weight == b.weight && a.priority == b.priority && a.ttl == b.ttl &&
-         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl;
+         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl &&
+         SameCheckSpecs(a, b);
 }
 
 }  // namespace
@@ -51,10 +52,10 @@ void Registry::ApplyAt(Instance in, uint64_t index, bool owned) {
           live || !old_deadline || was_remote ? now + rec->inst.ttl : *old_deadline;
     }
     if (was_remote) rec->removal_deadline.reset();  // counted from now if critical
-    rec->inst.health = Health::kPassing;
-    i.SetHealth(*rec, health, now);
+    i.SetHealth(*rec, OwnHealth(rec->inst), now);
   } else {
     rec->inst.health = health;
+    rec->inst.own_health = OwnHealth(rec->inst);
     rec->removal_deadline.reset();
   }
   i.Count(*rec, true);

@@ -74,6 +74,12 @@ class TimerHeap {
 
 using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
+// The own health of an instance given with its visible health (restored, or applied from
+// a shared store): a visible warning or critical that its checks explain is theirs, not
+// the lease's.
+Health OwnHealth(const Instance& in);
+bool SameCheckSpecs(const Instance& a, const Instance& b);
+
 struct Registry::Impl {
   explicit Impl(Registry& owner);
 
@@ -91,7 +97,10 @@ struct Registry::Impl {
   InstanceRec* Resolve(const TimerEntry& e) const;
   void Count(const InstanceRec& rec, bool add);  // health counters and L
   uint64_t Touch(InstanceRec& rec);              // bumps the index, marks dirty
+  // Sets inst.own_health and derives the visible health (the worst of it and the checks).
   void SetHealth(InstanceRec& rec, Health h, TimePoint now);
+  Result<uint64_t> SetCheckResult(InstanceRec& rec, size_t n, Health status, std::string output,
+                                  int64_t last_run_ms);
   // at: the index the change takes (ApplyAt/RemoveAt); none = index()+1.
   void Remove(InstanceRec& rec, RemovalReason reason, std::optional<uint64_t> at = std::nullopt);
   void Emit(RegistryEvent::Kind kind, std::string_view service, std::string_view id, Health health,

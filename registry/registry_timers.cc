@@ -79,7 +79,7 @@ void Registry::Impl::ApplyLapse(InstanceRec& rec, TimePoint now) {
   Count(rec, false);
   if (rec.held) Unhold(rec);
   const bool health_changed = rec.inst.health != Health::kCritical;
-  SetHealth(rec, Health::kCritical, now);
+  SetHealth(rec, Health::kCritical, now);  // own health: the checks may have been critical
   Count(rec, true);
   applied.push_back(now);
   ++lapses_total;
@@ -97,7 +97,7 @@ void Registry::Impl::OnLeaseDue(InstanceRec& rec, TimePoint now) {
   }
   // Maintenance: processed when it is cleared. Held: already in the held-back set.
   // Critical: already out of DNS with its removal pending.
-  if (rec.held || rec.inst.health == Health::kMaintenance || rec.inst.health == Health::kCritical) {
+  if (rec.held || rec.inst.health == Health::kMaintenance || rec.inst.own_health == Health::kCritical) {
     return;
   }
   if (!ShouldHold()) {

@@ -97,6 +97,12 @@ void EtcdStore::Submit(registry::Command cmd, Done done) {
           SubmitHeartbeat(c, std::move(done));
         } else if constexpr (std::is_same_v<T, registry::SetStatusCommand>) {
           SubmitSetStatus(c, std::move(done));
+        } else if constexpr (std::is_same_v<T, registry::CheckResultCommand>) {
+          // Checks run on the owner only (dnsd/checks); the change reaches etcd as the
+          // registry's event, written back like a lease lapse.
+          registry::Result<uint64_t> r = registry::Apply(registry_, registry::Command(std::move(c)));
+          if (r) registry_.Publish();
+          done(std::move(r));
         } else {
           SubmitDeregister(c, std::move(done));
         }

@@ -40,17 +40,81 @@ void TranslateTags(const std::vector<std::string>& tags, registry::InstanceSpec&
   if (!all_labels) spec.meta[std::string(kMetaTags)] = Json(tags).dump();
 }
 
+// A registry check field ("checks[0].http") in Consul's words ("Check.HTTP").
+std::string ConsulField(const std::string& registry_field, const std::string& prefix) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> kNames = {
+      {"http", "HTTP"},
+      {"tcp", "TCP"},
+      {"interval", "Interval"},
+      {"timeout", "Timeout"},
+      {"success_before_passing", "SuccessBeforePassing"},
+      {"failures_before_critical", "FailuresBeforeCritical"},
+      {"id", "CheckID"}};
+  const std::string suffix = registry_field.substr(registry_field.rfind('.') + 1);
+  for (const auto& [from, to] : kNames) {
+    if (suffix == from) return prefix + "." + std::string(to);
+  }
+  return prefix;
+}
+
+// The checks of a registration (SPEC §10): one TTL check at most (the lease), and any
+// number of HTTP and TCP checks (active checks, SPEC §9). Check ids: CheckID, else
+// service:<ID>, or service:<ID>:<n> (from 1) for the n-th of several.
+struct TranslatedChecks {
+  const ConsulCheck* ttl = nullptr;
+  std::string ttl_id;
+  std::vector<registry::CheckSpec> active;
+  std::optional<registry::Duration> deregister_after;
+};
+
+registry::Result<TranslatedChecks> TranslateChecks(const ConsulRegistration& c) {
+  using registry::Invalid;
+  TranslatedChecks out;
+  const bool several = c.checks.size() > 1;
+  for (size_t i = 0; i < c.checks.size(); ++i) {
+    const ConsulCheck& k = c.checks[i];
+    const std::string& field = k.field;
+    const int kinds = (k.ttl ? 1 : 0) + (k.http.empty() ? 0 : 1) + (k.tcp.empty() ? 0 : 1);
+    if (kinds == 0) return Invalid(field + ".TTL", "a check needs a TTL, an HTTP or a TCP");
+    if (kinds > 1) return Invalid(field, "a check has one of TTL, HTTP and TCP");
+    const std::string id = !k.id.empty() ? k.id
+                           : several     ? "service:" + c.id + ":" + std::to_string(i + 1)
+                                         : "service:" + c.id;
+    if (k.deregister_after) {
+      out.deregister_after = std::min(out.deregister_after.value_or(*k.deregister_after),
+                                      *k.deregister_after);
+    }
+    if (k.ttl) {
+      if (out.ttl) return Invalid(field + ".TTL", "one TTL check per service is supported for now");
+      out.ttl = &k;
+      out.ttl_id = id;
+      continue;
+    }
+    if (!k.interval) return Invalid(field + ".Interval", "an HTTP or TCP check needs an Interval");
+    registry::CheckSpec spec;
+    spec.kind = k.http.empty() ? registry::CheckKind::kTcp : registry::CheckKind::kHttp;
+    spec.target = k.http.empty() ? k.tcp : k.http;
+    spec.interval = *k.interval;
+    spec.timeout = k.timeout.value_or(registry::Duration::zero());
+    spec.success_before_passing = std::max<uint32_t>(1, k.success_before_passing.value_or(1));
+    spec.failures_before_critical = std::max<uint32_t>(1, k.failures_before_critical.value_or(1));
+    spec.check_id = id;
+    spec.name = k.name.empty() ? "Service '" + c.name + "' check" : k.name;
+    if (registry::Status s = registry::ValidateCheck(spec, field); !s) {
+      return Invalid(ConsulField(s.error().field, field), s.error().message);
+    }
+    out.active.push_back(std::move(spec));
+  }
+  return out;
+}
+
 registry::Result<registry::RegisterCommand> Translate(const ConsulRegistration& c,
                                                       const HttpRequest& request,
                                                       const registry::Registry& registry) {
   using registry::Invalid;
-  if (c.checks.size() > 1) return Invalid("Checks", "one check per service is supported for now");
-  const ConsulCheck* check = c.checks.empty() ? nullptr : &c.checks.front();
-  if (check && (!check->http.empty() || !check->tcp.empty())) {
-    return Invalid(check->http.empty() ? "Check.TCP" : "Check.HTTP",
-                   "HTTP and TCP checks are not supported yet; use a TTL check");
-  }
-  if (check && !check->ttl) return Invalid("Check.TTL", "a check needs a TTL");
+  registry::Result<TranslatedChecks> checks = TranslateChecks(c);
+  if (!checks) return checks.error();
+  const ConsulCheck* check = checks->ttl;
   if (c.port == 0) return Invalid("Port", "\"Port\" is required (1-65535)");
   for (const auto& [key, value] : c.meta) {
     if (key.starts_with("consul-")) return Invalid("Meta", "meta keys consul-* are dnsd's own");
@@ -72,13 +136,12 @@ registry::Result<registry::RegisterCommand> Translate(const ConsulRegistration& 
   spec.port = c.port;
   spec.weight = c.weight.value_or(1);
   TranslateTags(c.tags, spec);
+  spec.deregister_after = checks->deregister_after;
+  spec.checks = std::move(checks->active);
   if (check) {
     spec.ttl = *check->ttl;
-    spec.deregister_after = check->deregister_after;
     cmd.status = check->status;
-    if (!check->id.empty() && check->id != "service:" + c.id) {
-      spec.meta[std::string(kMetaCheck)] = check->id;
-    }
+    if (checks->ttl_id != "service:" + c.id) spec.meta[std::string(kMetaCheck)] = checks->ttl_id;
     if (!check->name.empty()) spec.meta[std::string(kMetaCheckName)] = check->name;
   }
   if (const registry::Instance* existing = FindById(registry, c.id)) {

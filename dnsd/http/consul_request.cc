@@ -54,6 +54,14 @@ Status ReadStringMap(const Json& v, const std::string& field,
   return registry::Ok{};
 }
 
+Status ReadCount(const Json& v, const std::string& field, std::optional<uint32_t>& out) {
+  if (v.is_null()) return registry::Ok{};
+  bool ok = v.is_number_unsigned() && v.get<uint64_t>() <= registry::kMaxCheckThreshold;
+  if (Status s = Want(ok, field, "an integer 0-100"); !s) return s;
+  out = static_cast<uint32_t>(v.get<uint64_t>());
+  return registry::Ok{};
+}
+
 Status ReadCheck(const Json& v, const std::string& field, ConsulCheck& out) {
   if (Status s = Want(v.is_object(), field, "an object"); !s) return s;
   for (const auto& [raw, value] : v.items()) {
@@ -66,6 +74,10 @@ Status ReadCheck(const Json& v, const std::string& field, ConsulCheck& out) {
     else if (key == "ttl") s = ReadDuration(value, name, out.ttl);
     else if (key == "http") s = ReadString(value, name, out.http);
     else if (key == "tcp") s = ReadString(value, name, out.tcp);
+    else if (key == "interval") s = ReadDuration(value, name, out.interval);
+    else if (key == "timeout") s = ReadDuration(value, name, out.timeout);
+    else if (key == "successbeforepassing") s = ReadCount(value, name, out.success_before_passing);
+    else if (key == "failuresbeforecritical") s = ReadCount(value, name, out.failures_before_critical);
     else if (key == "deregistercriticalserviceafter") s = ReadDuration(value, name, out.deregister_after);
     else if (key == "status") {
       std::string text;
@@ -122,14 +134,16 @@ Status ReadField(const std::string& key, const std::string& raw, const Json& val
   if (key == "check") {
     if (value.is_null()) return registry::Ok{};
     out.checks.emplace_back();
+    out.checks.back().field = raw;
     return ReadCheck(value, raw, out.checks.back());
   }
   if (key == "checks") {
     if (value.is_null()) return registry::Ok{};
     if (Status s = Want(value.is_array(), raw, "an array of checks"); !s) return s;
-    for (const Json& check : value) {
+    for (size_t i = 0; i < value.size(); ++i) {
       out.checks.emplace_back();
-      if (Status s = ReadCheck(check, raw, out.checks.back()); !s) return s;
+      out.checks.back().field = raw + "[" + std::to_string(i) + "]";
+      if (Status s = ReadCheck(value[i], out.checks.back().field, out.checks.back()); !s) return s;
     }
   }
   return registry::Ok{};  // a field dnsd does not use

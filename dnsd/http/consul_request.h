@@ -20,12 +20,17 @@
 namespace dnsd::http {
 
 struct ConsulCheck {
+  std::string field;  // where it was in the body, for errors: "Check" or "Checks[1]"
   std::string id;  // CheckID as given; empty = service:<ID>
   std::string name;
   std::string notes;
   std::optional<registry::Duration> ttl;
-  std::string http;  // active checks: accepted by the decoder, refused by the API for now
+  std::string http;  // active checks (SPEC §9): an http(s) URL or host:port
   std::string tcp;
+  std::optional<registry::Duration> interval;
+  std::optional<registry::Duration> timeout;
+  std::optional<uint32_t> success_before_passing;
+  std::optional<uint32_t> failures_before_critical;
   std::optional<registry::Duration> deregister_after;
   std::optional<registry::Health> status;  // passing, warning or critical
 };

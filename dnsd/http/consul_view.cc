@@ -99,7 +99,7 @@ Json AgentServiceJson(const registry::Instance& in, const ConsulView& v, const R
 Json ChecksJson(const registry::Instance& in, const ConsulView& v, const RouterOptions& o) {
   Json checks = Json::array();
   auto check = [&](std::string id, std::string name, std::string_view status, std::string notes,
-                   std::string output) {
+                   std::string output, std::string_view type) {
     checks.push_back({{"Node", o.node},
                       {"CheckID", std::move(id)},
                       {"Name", std::move(name)},
@@ -109,14 +109,22 @@ Json ChecksJson(const registry::Instance& in, const ConsulView& v, const RouterO
                       {"ServiceID", v.id},
                       {"ServiceName", v.name},
                       {"ServiceTags", v.tags},
-                      {"Type", in.ttl.count() > 0 ? "ttl" : ""}});
+                      {"Type", type}});
   };
   if (in.health == registry::Health::kMaintenance) {
     check("_service_maintenance:" + v.id, "Service Maintenance Mode", "critical", in.note,
-          in.note);
+          in.note, "");
     return checks;
   }
-  check(v.check_id, v.check_name, ConsulStatus(in.health), "", in.note);
+  // The lease's check (a TTL check), or the one a service without checks has.
+  if (in.ttl.count() > 0 || in.checks.empty()) {
+    check(v.check_id, v.check_name, ConsulStatus(in.own_health), "", in.note,
+          in.ttl.count() > 0 ? "ttl" : "");
+  }
+  for (const registry::CheckState& c : in.checks) {
+    check(c.spec.check_id, c.spec.name, ConsulStatus(c.status), "", c.output,
+          registry::CheckKindName(c.spec.kind));
+  }
   return checks;
 }
 

@@ -2,6 +2,8 @@
 // health, readiness and metrics.
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 
 #include "registry/duration.h"
 #include "dnsd/http/consul_api.h"
@@ -20,6 +22,37 @@ constexpr const char* kRegistryRoute = "/v1/registry";
 Json Seconds(registry::Duration d) {
   if (d.count() % 1000 == 0) return Json(d.count() / 1000);
   return Json(registry::ToSeconds(d));
+}
+
+// Milliseconds since the epoch as RFC 3339 UTC ("2026-12-03T15:40:00.123Z"); null for 0.
+Json Rfc3339(int64_t ms) {
+  if (ms <= 0) return nullptr;
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  tm utc{};
+  gmtime_r(&secs, &utc);
+  char text[40];
+  const size_t n = strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(text);
+}
+
+Json ChecksJson(const std::vector<registry::CheckState>& checks) {
+  Json out = Json::array();
+  for (const registry::CheckState& c : checks) {
+    Json j = Json::object();
+    j[std::string(registry::CheckKindName(c.spec.kind))] = c.spec.target;
+    j["interval"] = Seconds(c.spec.interval);
+    j["timeout"] = Seconds(c.spec.EffectiveTimeout());
+    j["success_before_passing"] = c.spec.success_before_passing;
+    j["failures_before_critical"] = c.spec.failures_before_critical;
+    if (!c.spec.check_id.empty()) j["id"] = c.spec.check_id;
+    if (!c.spec.name.empty()) j["name"] = c.spec.name;
+    j["status"] = std::string(registry::HealthName(c.status));
+    j["output"] = c.output;
+    j["last_run"] = Rfc3339(c.last_run_ms);
+    out.push_back(std::move(j));
+  }
+  return out;
 }
 
 }  // namespace
@@ -47,6 +80,7 @@ Json InstanceJson(const registry::Instance& in, registry::TimePoint now) {
       {"note", in.note},
       {"lease_remaining", lease_remaining},
       {"protected", in.is_protected},
+      {"checks", ChecksJson(in.checks)},
       {"index", in.index},
   };
 }

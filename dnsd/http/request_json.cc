@@ -173,6 +173,57 @@ Status UnknownField(const std::string& key) {
   return Invalid(shown, "unknown field " + Quoted(shown));
 }
 
+// One entry of "checks" (SPEC §9): exactly one of "http" and "tcp", with its numbers.
+// exec checks come from the configuration file only, never over HTTP.
+Status ReadCheck(const Json& v, const std::string& prefix, registry::CheckSpec& out) {
+  if (!v.is_object()) return Invalid(prefix, Quoted(prefix) + " must be an object");
+  bool has_target = false;
+  for (const auto& [key, value] : v.items()) {
+    if (value.is_null()) continue;
+    const std::string name = prefix + "." + key;
+    Status s = registry::Ok{};
+    if (key == "http" || key == "tcp") {
+      if (has_target) return Invalid(name, Quoted(prefix) + " has both \"http\" and \"tcp\"");
+      has_target = true;
+      out.kind = key == "http" ? registry::CheckKind::kHttp : registry::CheckKind::kTcp;
+      s = ReadString(value, name, out.target);
+    } else if (key == "interval") {
+      s = ReadDuration(value, name, out.interval);
+    } else if (key == "timeout") {
+      s = ReadDuration(value, name, out.timeout);
+    } else if (key == "success_before_passing") {
+      s = ReadUint(value, name, out.success_before_passing);
+    } else if (key == "failures_before_critical") {
+      s = ReadUint(value, name, out.failures_before_critical);
+    } else if (key == "id") {
+      s = ReadString(value, name, out.check_id);
+    } else if (key == "name") {
+      s = ReadString(value, name, out.name);
+    } else if (key == "exec" || key == "args") {
+      s = Invalid(name, "exec checks are accepted from the configuration file only, not over HTTP");
+    } else {
+      s = UnknownField(name);
+    }
+    if (!s) return s;
+  }
+  if (!has_target) return Invalid(prefix, Quoted(prefix) + " needs \"http\" or \"tcp\"");
+  return registry::Ok{};
+}
+
+Status ReadChecks(const Json& v, std::vector<registry::CheckSpec>& out) {
+  if (!v.is_array()) return Invalid("checks", "\"checks\" must be an array of objects");
+  if (v.size() > registry::kMaxChecks) {
+    return Invalid("checks", "at most " + std::to_string(registry::kMaxChecks) + " checks");
+  }
+  out.clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    registry::CheckSpec spec;
+    if (Status s = ReadCheck(v[i], "checks[" + std::to_string(i) + "]", spec); !s) return s;
+    out.push_back(std::move(spec));
+  }
+  return registry::ValidateChecks(out);
+}
+
 Status ReadInstanceField(const std::string& key, const Json& v, registry::InstanceSpec& spec,
                          std::string_view path_service, std::string_view path_id) {
   if (key == "service") return CheckMatchesPath(v, key, path_service);
@@ -192,6 +243,7 @@ Status ReadInstanceField(const std::string& key, const Json& v, registry::Instan
     return registry::Ok{};
   }
   if (key == "dns_ttl") return ReadDnsTtl(v, spec.dns_ttl);
+  if (key == "checks") return ReadChecks(v, spec.checks);
   return UnknownField(key);
 }
 

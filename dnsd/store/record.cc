@@ -46,6 +46,7 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool done() const { return ok_ && in_.empty(); }
+  bool at_end() const { return in_.empty(); }
   void Reject() { Fail(); }
   uint64_t Varint() {
     uint64_t v = 0;
@@ -115,6 +116,24 @@ void EncodeBody(const registry::Instance& in, Writer& w) {
   w.Byte(static_cast<uint8_t>(in.health));
   w.String(in.note);
   w.Varint(in.index);
+  // Appended fields: a record of an older dnsd ends here, and decodes with none.
+  if (in.checks.empty()) return;
+  w.Varint(in.checks.size());
+  for (const registry::CheckState& c : in.checks) {
+    w.Byte(static_cast<uint8_t>(c.spec.kind));
+    w.String(c.spec.target);
+    w.Varint(c.spec.args.size());
+    for (const std::string& a : c.spec.args) w.String(a);
+    w.Varint(static_cast<uint64_t>(c.spec.interval.count()));
+    w.Varint(static_cast<uint64_t>(c.spec.timeout.count()));
+    w.Varint(c.spec.success_before_passing);
+    w.Varint(c.spec.failures_before_critical);
+    w.String(c.spec.check_id);
+    w.String(c.spec.name);
+    w.Byte(static_cast<uint8_t>(c.status));
+    w.String(c.output);
+    w.Varint(static_cast<uint64_t>(c.last_run_ms));
+  }
 }
 
 // Reads the fields in EncodeBody's order; limits are the registry's own (section 3), so
@@ -148,6 +167,28 @@ registry::Instance DecodeBody(Reader& r) {
   in.health = static_cast<registry::Health>(health);
   in.note = r.String(registry::kMaxNoteLength);
   in.index = r.Varint();
+  if (!r.ok() || r.at_end()) return in;
+  in.checks.resize(r.Bounded(registry::kMaxChecks));
+  for (registry::CheckState& c : in.checks) {
+    const uint8_t kind = r.Byte();
+    if (kind > static_cast<uint8_t>(registry::CheckKind::kExec)) r.Reject();
+    c.spec.kind = static_cast<registry::CheckKind>(kind);
+    c.spec.target = r.String(registry::kMaxCheckTarget);
+    c.spec.args.resize(r.Bounded(256));
+    for (std::string& a : c.spec.args) a = r.String(4096);
+    c.spec.interval = registry::Duration(r.Bounded(registry::kMaxCheckInterval.count()));
+    c.spec.timeout = registry::Duration(r.Bounded(registry::kMaxCheckInterval.count()));
+    c.spec.success_before_passing = static_cast<uint32_t>(r.Bounded(registry::kMaxCheckThreshold));
+    c.spec.failures_before_critical =
+        static_cast<uint32_t>(r.Bounded(registry::kMaxCheckThreshold));
+    c.spec.check_id = r.String(256);
+    c.spec.name = r.String(256);
+    const uint8_t status = r.Byte();
+    if (status > static_cast<uint8_t>(registry::Health::kCritical)) r.Reject();
+    c.status = static_cast<registry::Health>(status);
+    c.output = r.String(registry::kMaxCheckOutput);
+    c.last_run_ms = static_cast<int64_t>(r.Bounded(INT64_MAX));
+  }
   return in;
 }
 

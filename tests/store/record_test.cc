@@ -47,6 +47,34 @@ TEST_CASE("a record decodes to the instance it was encoded from", "[store]") {
   CHECK(in.index == want.index);
 }
 
+TEST_CASE("checks and their last results round-trip; a record without them has none",
+          "[store]") {
+  registry::Instance in = Sample();
+  registry::CheckState http;
+  http.spec.kind = registry::CheckKind::kHttp;
+  http.spec.target = "http://127.0.0.1:8080/healthz";
+  http.spec.interval = std::chrono::seconds(5);
+  http.spec.timeout = std::chrono::seconds(2);
+  http.spec.success_before_passing = 2;
+  http.spec.failures_before_critical = 3;
+  http.spec.check_id = "web-http";
+  http.spec.name = "HTTP";
+  http.status = registry::Health::kCritical;
+  http.output = "HTTP GET ...: 500";
+  http.last_run_ms = 1764775200123;
+  registry::CheckState exec;
+  exec.spec.kind = registry::CheckKind::kExec;
+  exec.spec.args = {"/bin/true", "-x"};
+  in.checks = {http, exec};
+  registry::Result<registry::Instance> back = DecodeInstance(EncodeInstance(in));
+  REQUIRE(back.ok());
+  CHECK(back->checks == in.checks);
+  // An older dnsd's record (no checks) is the same bytes as one without checks today.
+  CHECK(DecodeInstance(EncodeInstance(Sample()))->checks.empty());
+  const std::string with = EncodeInstance(in);
+  CHECK(with.substr(4).starts_with(EncodeInstance(Sample()).substr(4)));
+}
+
 TEST_CASE("every flipped bit of a record is damage", "[store]") {
   const std::string record = EncodeInstance(Sample());
   for (size_t i = 0; i < record.size(); ++i) {
