@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 
 #include "dnsd/agent/mirror_store.h"
+#include "dnsd/agent/registrar.h"
 #include "dnsd/cluster/etcd_store.h"
 #include "dnsd/dns/answer.h"
 #include "dnsd/forward/upstreams.h"
@@ -57,6 +59,73 @@ std::string HostName() {
   return name;
 }
 
+std::runtime_error StartupError(const std::string& what) { return std::runtime_error(what); }
+
+// "<name>-<host name>" (SPEC §9), the host name's first label made a DNS label.
+std::string DefaultAgentId(const std::string& name) {
+  std::string host = HostName();
+  host = host.substr(0, host.find('.'));
+  for (char& c : host) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+  }
+  std::string id = (name + "-" + host).substr(0, 63);
+  while (!id.empty() && id.back() == '-') id.pop_back();
+  return id;
+}
+
+// The host's first non-loopback address (IPv4 before IPv6), for agent.services.
+std::optional<registry::IpAddress> FirstHostAddress() {
+  uv_interface_address_t* list = nullptr;
+  int count = 0;
+  if (uv_interface_addresses(&list, &count) != 0) return std::nullopt;
+  std::optional<registry::IpAddress> v4, v6;
+  for (int i = 0; i < count; ++i) {
+    if (list[i].is_internal) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (list[i].address.address4.sin_family == AF_INET) {
+      uv_ip4_name(&list[i].address.address4, text, sizeof text);
+      if (!v4) v4 = registry::IpAddress::Parse(text);
+    } else if (list[i].address.address6.sin6_family == AF_INET6) {
+      uv_ip6_name(&list[i].address.address6, text, sizeof text);
+      if (!v6 && !std::string_view(text).starts_with("fe80")) v6 = registry::IpAddress::Parse(text);
+    }
+  }
+  uv_free_interface_addresses(list, count);
+  return v4 ? v4 : v6;
+}
+
+agent::RegistrarOptions RegistrarOptionsFrom(const config::Config& config) {
+  agent::RegistrarOptions options;
+  options.servers = config.agent.servers;
+  options.token = config.agent.token;
+  std::optional<registry::IpAddress> host;
+  for (size_t i = 0; i < config.agent.services.size(); ++i) {
+    registry::InstanceSpec spec = config.agent.services[i].spec;
+    if (spec.id.empty()) spec.id = DefaultAgentId(spec.service);
+    if (!spec.address) {
+      if (!host) host = FirstHostAddress();
+      if (!host) {
+        throw StartupError("agent.services[" + std::to_string(i) +
+                           "].address: this host has no non-loopback address; give one");
+      }
+      spec.address = host;
+    }
+    if (registry::Status s = registry::Validate(spec); !s) {
+      throw StartupError("agent.services[" + std::to_string(i) + "]." + s.error().field + ": " +
+                         s.error().message);
+    }
+    for (const registry::InstanceSpec& other : options.services) {
+      if (other.service == spec.service && other.id == spec.id) {
+        throw StartupError("agent.services[" + std::to_string(i) + "].id: " + spec.service +
+                           "/" + spec.id + " is registered twice; give each an id");
+      }
+    }
+    options.services.push_back(std::move(spec));
+  }
+  return options;
+}
+
 dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
   dns::AnswerConfig a;
   a.domain = config.dns.domain;
@@ -87,7 +156,6 @@ dns::AnswerConfig AnswerConfigFrom(const config::Config& config) {
   return a;
 }
 
-std::runtime_error StartupError(const std::string& what) { return std::runtime_error(what); }
 
 void RenderStorage(const registry::StoreStatus& s, std::string& out) {
   if (!s.persistent) return;
@@ -158,6 +226,10 @@ int Server::Run() {
   check_engine_ = std::make_unique<checks::Engine>(&loop_);
   registry_checks_ =
       std::make_unique<checks::RegistryChecks>(&loop_, *check_engine_, *registry_, *store_);
+  if (!config_.agent.services.empty()) {
+    registrar_ =
+        std::make_unique<agent::Registrar>(&loop_, *check_engine_, RegistrarOptionsFrom(config_));
+  }
 
   StartDns();
   std::vector<std::string> http_listeners = StartHttp();
@@ -170,6 +242,7 @@ int Server::Run() {
   http_->SetReady(true);
   spdlog::info("dnsd {} {}", DNSD_VERSION, line);
   StartLoading();
+  if (registrar_) registrar_->Start();
 
   uv_run(&loop_, UV_RUN_DEFAULT);
   spdlog::info("stopped");
@@ -299,6 +372,7 @@ std::vector<std::string> Server::StartHttp() {
     RenderCluster(status, out);
     if (mirror_) mirror_->RenderMetrics(out);
     if (check_engine_) check_engine_->RenderMetrics(out);
+    if (registrar_) registrar_->RenderMetrics(out);
   };
   http_ = std::make_unique<http::HttpServer>(&loop_, *registry_, *store_, std::move(options));
   std::string error;
@@ -400,6 +474,14 @@ void Server::BeginShutdown(const char* why) {
   if (stopping_) return;
   stopping_ = true;
   spdlog::info("{}: shutting down", why);
+  if (registrar_) {
+    // Deregistered first, while DNS and HTTP still serve; bounded by the registrar.
+    return registrar_->Stop([this] { FinishShutdown(); });
+  }
+  FinishShutdown();
+}
+
+void Server::FinishShutdown() {
   if (data_dir_) data_dir_->Flush();  // answers the writes still waiting for their sync
   if (etcd_) etcd_->Stop();  // nothing is deleted: the lease runs out (SPEC §8)
   if (mirror_) mirror_->Stop();
@@ -425,6 +507,7 @@ void Server::BeginShutdown(const char* why) {
 }
 
 void Server::CloseControlHandles() {
+  registrar_.reset();  // its checks run on check_engine_
   registry_checks_.reset();  // no check runs or results once the shutdown began
   check_engine_.reset();
   if (data_dir_) data_dir_->Drain();  // every write taken is on disk and answered

@@ -34,6 +34,7 @@ class HttpServer;
 }
 namespace agent {
 class MirrorStore;
+class Registrar;
 }
 namespace cluster {
 class EtcdStore;
@@ -66,6 +67,7 @@ class Server {
   void ArmTickTimer();
   void ReloadZones();
   void BeginShutdown(const char* why);
+  void FinishShutdown();  // after the agent's services are deregistered
   void CloseControlHandles();
 
   config::Config config_;
@@ -80,6 +82,7 @@ class Server {
   store::DataDirStore* data_dir_ = nullptr;   // store_, when storage.data_dir is set
   cluster::EtcdStore* etcd_ = nullptr;        // store_, when cluster.etcd is set
   agent::MirrorStore* mirror_ = nullptr;      // store_, when agent.servers is set
+  std::unique_ptr<agent::Registrar> registrar_;  // agent.services, on the servers
   std::unique_ptr<DataDirLoader> loader_;     // reads the data dir while the loop serves
   uv::UvHandle<uv_async_t> store_done_;       // the data dir's writer: a batch is on disk
   int exit_code_ = 0;

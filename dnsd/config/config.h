@@ -56,9 +56,19 @@ struct ClusterConfig {
   Duration session_ttl = std::chrono::seconds(10);
 };
 
+// One of agent.services (SPEC §9): registered on the servers, checked here. spec.service
+// is its name; an empty spec.id becomes "<name>-<host name>" and a missing address the
+// host's first non-loopback address at startup (Server). Its checks may be exec checks.
+struct AgentService {
+  registry::InstanceSpec spec;
+  int line = 0;  // where it is in the file, for messages
+};
+
 // Agent mode (SPEC §9): empty servers = not an agent.
 struct AgentConfig {
   std::vector<std::string> servers;  // "http://10.0.0.2:8500", ...
+  std::vector<AgentService> services;
+  std::string token;  // sent to the servers as a bearer token when they require one
 };
 
 struct ConsulConfig {

@@ -18,6 +18,9 @@ constexpr double kSecond = 1000.0, kMinute = 60 * kSecond, kHour = 60 * kMinute,
 
 void MarkZonesDirExplicit(Config& c) { c.zones_dir_explicit = true; }
 
+// agent.token: "" is none, anything else a token.
+string CheckOptionalToken(std::string_view text) { return text.empty() ? string() : CheckToken(text); }
+
 // Omitted designated fields take their defaults; GCC still warns about them.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -93,6 +96,8 @@ const KeySpec kKeys[] = {
   {.path = "agent.servers", .field = +[](Config& c) -> vector<string>& { return c.agent.servers; },
    .check = CheckServerUrl,
    .help = "central dnsd HTTP URLs (http://HOST:PORT); set: this dnsd is an agent with a copy of their registry"},
+  {.path = "agent.token", .field = +[](Config& c) -> string& { return c.agent.token; },
+   .check = CheckOptionalToken, .help = "bearer token sent to agent.servers with agent.services' registrations"},
   {.path = "consul.datacenter", .field = +[](Config& c) -> string& { return c.consul.datacenter; },
    .check = CheckDatacenter,
    .help = "the datacenter the Consul API reports (a DNS label)"},

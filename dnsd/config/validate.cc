@@ -44,6 +44,9 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
         "an agent keeps a copy of its servers' registry: it cannot also use cluster.etcd or "
         "storage.data_dir");
   }
+  if (cfg.agent.servers.empty() && !cfg.agent.services.empty()) {
+    Add(errors, "agent.services", "needs agent.servers: the servers to register them on");
+  }
   if (!cfg.cluster.etcd.empty() && !cfg.storage.data_dir.empty()) {
     Add(errors, "cluster.etcd", "cannot be used with storage.data_dir: etcd holds the registry");
   }

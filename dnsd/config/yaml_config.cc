@@ -2,6 +2,7 @@
 // wrong type and out-of-range value with its line, and applying all the good ones.
 #include <set>
 
+#include "dnsd/config/agent_services.h"
 #include "dnsd/config/apply.h"
 #include "dnsd/config/config.h"
 #include "dnsd/config/keys.h"
@@ -51,6 +52,8 @@ void WalkMap(const YAML::Node& map, const std::string& prefix, Config& cfg, Repo
     std::string path = prefix.empty() ? key : prefix + "." + key;
     if (!seen.insert(key).second) {
       rep.Add(key_line, path, "given twice");
+    } else if (path == kAgentServicesKey) {  // a list of maps: not a table key
+      ApplyAgentServices(entry.second, key_line, cfg, rep);
     } else if (const KeySpec* spec = FindKey(path)) {
       ApplyValue(*spec, entry.second, key_line, path, true, cfg, rep);
     } else if (!IsSection(path)) {

@@ -209,3 +209,76 @@ bogus: 1
   CHECK(cfg.dns.max_udp_size == 1232);  // a bad value leaves the default
   CHECK(cfg.http.listen[0].ToString() == "127.0.0.1:8500");
 }
+
+TEST_CASE("agent.services: each service with its checks, exec ones included", "[config]") {
+  Config cfg;
+  auto errors = Apply(R"(
+agent:
+  servers: ["http://127.0.0.1:8500"]
+  token: s3cret
+  services:
+    - name: API
+      port: 8080
+      tags: [v2]
+      meta: {version: "2.1"}
+      checks:
+        - {http: "http://127.0.0.1:8080/healthz", interval: 5s, timeout: 2s,
+           success_before_passing: 2, failures_before_critical: 3}
+        - {exec: ["/bin/sh", "-c", "exit 0"], interval: 30s}
+    - {name: db, id: db-1, address: 10.0.0.5, port: 5432, checks: [{tcp: "10.0.0.5:5432"}]}
+)",
+                      cfg);
+  REQUIRE(errors.empty());
+  REQUIRE(cfg.agent.services.size() == 2);
+  CHECK(cfg.agent.token == "s3cret");
+  const auto& api = cfg.agent.services[0].spec;
+  CHECK(api.service == "api");  // lower-cased, as the registry stores it
+  CHECK(api.id.empty());        // the server fills in <name>-<host name>
+  CHECK_FALSE(api.address.has_value());
+  CHECK(api.port == 8080);
+  CHECK(api.tags == std::vector<std::string>{"v2"});
+  CHECK(api.meta.at("version") == "2.1");
+  REQUIRE(api.checks.size() == 2);
+  CHECK(api.checks[0].kind == registry::CheckKind::kHttp);
+  CHECK(api.checks[0].interval == 5s);
+  CHECK(api.checks[0].timeout == 2s);
+  CHECK(api.checks[0].success_before_passing == 2);
+  CHECK(api.checks[0].failures_before_critical == 3);
+  CHECK(api.checks[1].kind == registry::CheckKind::kExec);
+  CHECK(api.checks[1].args == std::vector<std::string>{"/bin/sh", "-c", "exit 0"});
+  CHECK(cfg.agent.services[0].line == 6);
+  const auto& db = cfg.agent.services[1].spec;
+  CHECK(db.id == "db-1");
+  CHECK(db.address->ToString() == "10.0.0.5");
+  CHECK(db.checks[0].kind == registry::CheckKind::kTcp);
+  CHECK(db.checks[0].target == "10.0.0.5:5432");
+}
+
+TEST_CASE("agent.services: problems name their line and path, and nothing is kept", "[config]") {
+  Config cfg;
+  auto errors = Apply(R"(agent:
+  services:
+    - name: api
+      port: 70000
+    - name: db
+      port: 5432
+      checks: [{tcp: "nohost"}]
+    - {name: db, id: x, port: 1}
+    - {name: db, id: x, port: 2}
+    - {name: -bad, port: 3}
+    - 7
+)",
+                      cfg);
+  CHECK(cfg.agent.services.empty());
+  auto has = [&](const std::string& text) {
+    for (const auto& e : errors) {
+      if (e.find(text) != std::string::npos) return true;
+    }
+    return false;
+  };
+  CHECK(has("dnsd.yaml:4: agent.services[0].port: must be an integer between 1 and 65535"));
+  CHECK(has("dnsd.yaml:5: agent.services[1].checks[0].tcp"));
+  CHECK(has("dnsd.yaml:9: agent.services[3].id: \"x\" is given twice"));
+  CHECK(has("agent.services[4].name"));
+  CHECK(has("dnsd.yaml:11: agent.services[5]: must be a map of keys"));
+}

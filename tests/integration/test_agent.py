@@ -1,15 +1,18 @@
 """Agent mode (SPEC section 9): GET /v1/registry on a server, and an agent dnsd that
 answers every name in D from its copy of the servers' registry, kept current by watching
-that endpoint, and keeps answering from it when no server is reachable.
+that endpoint, and keeps answering from it when no server is reachable; and the agent's
+own services (agent.services), checked by the agent and registered on the servers.
 
 A central dnsd and an agent, both real processes on loopback ports picked by the kernel.
 Every wait is a bounded poll; every process is stopped by its PID.
 """
 
+import socket
 import threading
 import unittest
 
 import harness
+from test_checks import Responder
 
 
 def addresses(d, service):
@@ -149,6 +152,157 @@ class AgentStartup(unittest.TestCase):
         out = harness.subprocess.run(agent.command(), capture_output=True, text=True, timeout=10)
         self.assertEqual(out.returncode, 1)
         self.assertIn("agent.servers", out.stdout + out.stderr)
+
+
+def instances(d, service):
+    status, _, body = d.request("GET", "/v1/services/%s" % service)
+    return body["instances"] if status == 200 else []
+
+
+class AgentServices(unittest.TestCase):
+    """agent.services: registered on the first server that answers, heartbeated with the
+    checks' result, registered again after a 404, deregistered on SIGTERM."""
+
+    def setUp(self):
+        self.server = harness.Dnsd().start()
+        self.addCleanup(self.server.cleanup)
+        self.app = Responder()
+        self.addCleanup(self.app.close)
+        self.tcp = socket.socket()
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(16)
+        self.addCleanup(self.tcp.close)
+        dead = harness.free_port(socket.SOCK_STREAM)  # nothing listens: the agent moves on
+        self.config = (
+            'agent:\n'
+            '  servers: ["http://127.0.0.1:%d", "http://%s:%d"]\n'
+            '  services:\n'
+            '    - name: app\n'
+            '      id: app-1\n'
+            '      address: 192.0.2.10\n'
+            '      port: %d\n'
+            '      tags: [blue]\n'
+            '      meta: {version: "2"}\n'
+            '      checks:\n'
+            '        - {http: "%s", interval: 200ms, failures_before_critical: 2}\n'
+            '    - name: cache\n'
+            '      address: 192.0.2.11\n'
+            '      port: 6379\n'
+            '      checks: [{tcp: "127.0.0.1:%d", interval: 300ms}]\n'
+            % ((dead,) + self.server.http[0] + (self.app.server_address[1],
+               self.app.url("healthz"), self.tcp.getsockname()[1])))
+        self.agent = harness.Dnsd(config=self.config).start()
+        self.addCleanup(self.agent.cleanup)
+        harness.poll_until(lambda: len(instances(self.server, "app")) == 1, timeout=10,
+                           message="the agent registered app on the second server")
+
+    def status_of(self, service="app"):
+        found = instances(self.server, service)
+        return found[0]["status"] if found else None
+
+    def test_registers_without_checks_with_a_lease_and_is_answered_by_the_agent(self):
+        inst = instances(self.server, "app")[0]
+        self.assertEqual(inst["id"], "app-1")
+        self.assertEqual(inst["address"], "192.0.2.10")
+        self.assertEqual(inst["port"], self.app.server_address[1])
+        self.assertEqual(inst["tags"], ["blue"])
+        self.assertEqual(inst["meta"], {"version": "2"})
+        self.assertEqual(inst["status"], "passing")
+        self.assertLessEqual(inst["lease_remaining"], 0.6)  # 3 x the 200 ms interval
+        self.assertFalse(inst.get("checks"))  # the agent runs them, not the server
+        # The default id: <name>-<host name>, a DNS label.
+        cache = instances(self.server, "cache")[0]
+        self.assertTrue(cache["id"].startswith("cache-"), cache["id"])
+        # Heartbeats keep the 600 ms lease alive well past it.
+        beats = lambda: harness.metric_value(self.agent.metrics(), "dnsd_agent_heartbeats_total")
+        harness.poll_until(lambda: beats() >= 10, timeout=10, message="ten heartbeats")
+        self.assertEqual(self.status_of(), "passing")
+        # The agent answers with it from its copy of the server's registry.
+        harness.poll_until(lambda: addresses(self.agent, "app") == ["192.0.2.10"], timeout=5,
+                           message="the agent answers app")
+        self.assertEqual(addresses(self.agent, "cache"), ["192.0.2.11"])
+        self.assertEqual(harness.metric_value(self.agent.metrics(), "dnsd_agent_services",
+                                              {"state": "registered"}), 2)
+
+    def test_check_results_reach_the_server(self):
+        self.app.code = 500
+        harness.poll_until(lambda: self.status_of() == "critical", timeout=5,
+                           message="a failing check makes app critical on the server")
+        harness.poll_until(lambda: addresses(self.agent, "app") == [], timeout=5,
+                           message="critical app leaves the agent's answers")
+        self.app.code = 429
+        harness.poll_until(lambda: self.status_of() == "warning", timeout=5,
+                           message="429 makes it warning")
+        self.app.code = 200
+        harness.poll_until(lambda: self.status_of() == "passing", timeout=5,
+                           message="back to passing")
+        harness.poll_until(lambda: addresses(self.agent, "app") == ["192.0.2.10"], timeout=5,
+                           message="back in the agent's answers")
+        # A refused TCP check: the cache goes critical.
+        self.tcp.close()
+        harness.poll_until(lambda: self.status_of("cache") == "critical", timeout=5,
+                           message="a refused connect makes cache critical")
+
+    def test_a_server_that_lost_it_gets_it_again(self):
+        self.assertEqual(self.server.deregister("app", "app-1"), 200)
+        harness.poll_until(lambda: len(instances(self.server, "app")) == 1, timeout=5,
+                           message="the 404 to the next heartbeat registers app again")
+        self.assertGreaterEqual(
+            harness.metric_value(self.agent.metrics(), "dnsd_agent_registrations_total"), 3)
+
+    def test_sigterm_deregisters_then_exits_0(self):
+        self.agent.stop_ok(self)
+        self.assertEqual(instances(self.server, "app"), [])
+        self.assertEqual(instances(self.server, "cache"), [])
+        self.assertIn("deregistered", self.agent.stderr_text())
+
+
+class AgentServicesConfig(unittest.TestCase):
+    def check_config(self, text):
+        d = harness.Dnsd(args=["--check-config"], config=text)
+        self.addCleanup(d.cleanup)
+        out = harness.subprocess.run(d.command(), capture_output=True, text=True, timeout=10)
+        return out.returncode, out.stdout + out.stderr
+
+    def test_problems_are_named_with_their_line(self):
+        code, text = self.check_config(
+            'agent:\n'
+            '  servers: ["http://127.0.0.1:1"]\n'
+            '  services:\n'
+            '    - name: app\n'
+            '      port: 80\n'
+            '      prot: udp\n'
+            '    - name: db\n'
+            '      port: 5432\n'
+            '      checks:\n'
+            '        - {tcp: "127.0.0.1:5432", interval: soon}\n'
+            '        - {http: "ftp://x", tcp: "127.0.0.1:1"}\n')
+        self.assertEqual(code, 1)
+        self.assertIn(":6: agent.services[0].prot: unknown key", text)
+        self.assertIn(":10: agent.services[1].checks[0].interval: must be a duration", text)
+        self.assertIn("agent.services[1].checks[1]: needs exactly one of", text)
+
+    def test_a_bad_check_target_and_a_missing_port(self):
+        code, text = self.check_config(
+            'agent:\n'
+            '  servers: ["http://127.0.0.1:1"]\n'
+            '  services: [{name: app, checks: [{http: "ftp://x"}]}, {name: web, port: 80, '
+            'checks: [{http: "ftp://x"}]}]\n')
+        self.assertEqual(code, 1)
+        self.assertIn("agent.services[0].port: is required", text)
+        self.assertIn("agent.services[1].checks[0].http", text)
+
+    def test_services_need_servers_and_exec_checks_are_accepted(self):
+        code, text = self.check_config(
+            'agent:\n'
+            '  services: [{name: job, port: 1, checks: [{exec: ["/bin/true"], interval: 5s}]}]\n')
+        self.assertEqual(code, 1)
+        self.assertIn("agent.services: needs agent.servers", text)
+        code, text = self.check_config(
+            'agent:\n'
+            '  servers: ["http://127.0.0.1:1"]\n'
+            '  services: [{name: job, port: 1, checks: [{exec: ["/bin/true"], interval: 5s}]}]\n')
+        self.assertEqual(code, 0, text)
 
 
 if __name__ == "__main__":
