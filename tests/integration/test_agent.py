@@ -7,6 +7,7 @@ A central dnsd and an agent, both real processes on loopback ports picked by the
 Every wait is a bounded poll; every process is stopped by its PID.
 """
 
+import os
 import socket
 import threading
 import unittest
@@ -223,6 +224,13 @@ class AgentServices(unittest.TestCase):
         self.assertEqual(addresses(self.agent, "cache"), ["192.0.2.11"])
         self.assertEqual(harness.metric_value(self.agent.metrics(), "dnsd_agent_services",
                                               {"state": "registered"}), 2)
+        # Every family an agent exports is documented (test_http checks a plain dnsd's).
+        families = [line.split()[2] for line in self.agent.metrics().splitlines()
+                    if line.startswith("# TYPE ")]
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                               "METRICS.md")) as f:
+            documented = f.read()
+        self.assertEqual([f for f in families if "`%s`" % f not in documented], [])
 
     def test_check_results_reach_the_server(self):
         self.app.code = 500
