@@ -18,6 +18,7 @@ import unittest
 import examples_support as ex
 import harness
 from harness import Dnsd, poll_until
+from test_checks import Responder
 
 SCRIPT = ex.example_path("register.sh")
 LEASE = 1.5  # seconds; the script heartbeats every INTERVAL, well inside it
@@ -110,12 +111,18 @@ def load_yaml_documents(testcase, path):
         return [d for d in yaml.safe_load_all(f) if d is not None]
 
 
+def yaml_of(secret):
+    """The dnsd.yaml a Secret of configmap.yaml holds, parsed."""
+    import yaml
+    return yaml.safe_load(secret["stringData"]["dnsd.yaml"])
+
+
 class ExampleFilesTest(unittest.TestCase):
     """Files whose peers (Kubernetes, systemd-resolved) are not available here."""
 
     def kubernetes(self):
         docs = []
-        for name in ("configmap.yaml", "deployment.yaml"):
+        for name in ("configmap.yaml", "server.yaml", "deployment.yaml"):
             docs += load_yaml_documents(self, ex.example_path("kubernetes", name))
         return {(d["kind"], d["metadata"]["name"]): d for d in docs}
 
@@ -133,10 +140,22 @@ class ExampleFilesTest(unittest.TestCase):
         self.assertIn("/readyz", sidecar["readinessProbe"]["exec"]["command"][-1])
         self.assertIn("/healthz", sidecar["livenessProbe"]["exec"]["command"][-1])
         mounted = {v["name"] for v in sidecar["volumeMounts"]}
-        volumes = {v["name"]: v["configMap"]["name"] for v in pod["volumes"]}
+        volumes = {v["name"]: ("ConfigMap", v["configMap"]["name"]) if "configMap" in v
+                   else ("Secret", v["secret"]["secretName"]) for v in pod["volumes"]}
         self.assertEqual(mounted, set(volumes))
-        for cm in volumes.values():
-            self.assertIn(("ConfigMap", cm), objs)
+        for obj in volumes.values():
+            self.assertIn(obj, objs)
+        # The sidecar is an agent of the central dnsd's Service, registering the app's port.
+        agent = yaml_of(objs[("Secret", "dnsd-agent")])["agent"]
+        service = objs[("Service", "dnsd")]
+        self.assertEqual(agent["servers"], ["http://dnsd.%s.svc.cluster.local:%d" % (
+            service["metadata"]["namespace"], service["spec"]["ports"][0]["port"])])
+        app = next(c for c in pod["containers"] if c["name"] == "app")
+        port = app["ports"][0]["containerPort"]
+        self.assertEqual(agent["services"][0]["port"], port)
+        self.assertIn(":%d/" % port, agent["services"][0]["checks"][0]["http"])
+        server = yaml_of(objs[("Secret", "dnsd-server")])
+        self.assertEqual(agent["token"], server["http"]["tokens"][0])
 
     def write_sidecar_config(self, tmp):
         """The sidecar's dnsd.yaml, and its zones laid out as kubelet mounts a ConfigMap:
@@ -144,7 +163,7 @@ class ExampleFilesTest(unittest.TestCase):
         objs = self.kubernetes()
         config = os.path.join(tmp, "dnsd.yaml")
         with open(config, "w") as f:
-            f.write(objs[("ConfigMap", "dnsd-sidecar")]["data"]["dnsd.yaml"])
+            f.write(objs[("Secret", "dnsd-agent")]["stringData"]["dnsd.yaml"])
         zones = os.path.join(tmp, "zones")
         os.makedirs(os.path.join(zones, "..2024_01_01_00_00_00.000000001"))
         os.symlink("..2024_01_01_00_00_00.000000001", os.path.join(zones, "..data"))
@@ -163,6 +182,57 @@ class ExampleFilesTest(unittest.TestCase):
                                   "--zones", zones], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, timeout=10)
             self.assertEqual(out.returncode, 0, out.stdout.decode())
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "server.yaml")
+            with open(config, "w") as f:
+                f.write(self.kubernetes()[("Secret", "dnsd-server")]["stringData"]["dnsd.yaml"])
+            out = subprocess.run([harness.DNSD_BIN, "--check-config", "--config", config],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+            self.assertEqual(out.returncode, 0, out.stdout.decode())
+
+    def test_kubernetes_agent_registers_its_app_on_the_server(self):
+        """Both configurations as they are, but for their addresses: loopback ports, a
+        local app for the check, a data dir of the test's, no cluster DNS."""
+        import yaml
+        harness.require_binary()
+        objs = self.kubernetes()
+        app = Responder()
+        self.addCleanup(app.close)
+        with tempfile.TemporaryDirectory() as tmp:
+            server_cfg = yaml_of(objs[("Secret", "dnsd-server")])
+            server_cfg["storage"]["data_dir"] = os.path.join(tmp, "data")
+            server = Dnsd(config=yaml.safe_dump(server_cfg)).start()
+            self.addCleanup(server.cleanup)
+            token = server_cfg["http"]["tokens"][0]
+
+            _, zones = self.write_sidecar_config(tmp)
+            agent_cfg = yaml_of(objs[("Secret", "dnsd-agent")])
+            agent_cfg["dns"]["upstreams"] = []
+            agent_cfg["zones"]["dir"] = zones
+            agent_cfg["agent"]["servers"] = ["http://%s:%d" % server.http[0]]
+            web = agent_cfg["agent"]["services"][0]
+            web["address"] = "192.0.2.20"  # the pod IP; this host may have no other address
+            web["checks"][0]["http"] = app.url("healthz")
+            web["checks"][0]["interval"] = "200ms"
+            agent = Dnsd(config=yaml.safe_dump(agent_cfg)).start()
+            self.addCleanup(agent.cleanup)
+
+            def instances():
+                return server.request("GET", "/v1/services/web")[2]["instances"]
+
+            poll_until(lambda: len(instances()) == 1, timeout=10,
+                       message="the agent registered web on the server, with the token")
+            self.assertTrue(instances()[0]["id"].startswith("web-"), instances())
+            poll_until(lambda: agent.dig("web.service.discovery", "A").rdata("answer", "A")
+                       == ["192.0.2.20"], timeout=5, message="the agent answers for web")
+            self.assertEqual(agent.dig("orders-db.service.discovery", "A").rdata("answer", "A"),
+                             ["192.0.2.10"])
+            # Without the token, the server refuses writes: the agent's worked because of it.
+            status, _, _ = server.request("DELETE", "/v1/services/web/instances/x")
+            self.assertEqual(status, 401)
+            agent.stop_ok(self)
+            self.assertEqual(instances(), [])
+            server.stop_ok(self)
 
     def test_kubernetes_static_zone_answers_from_a_configmap_layout(self):
         harness.require_binary()
