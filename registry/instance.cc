@@ -133,7 +133,7 @@ Status CheckMeta(const std::map<std::string, std::string>& meta) {
 }
 
 Status CheckNumbers(const InstanceSpec& spec) {
-  if (spec.port < 1 || spec.port > 65535) {
+  if (spec.port > 65535) {  // 0: no port (A/AAAA only, no SRV), for the Consul API
     return Invalid("port", "port must be 1-65535, got " + std::to_string(spec.port));
   }
   if (spec.proto != Proto::kTcp && spec.proto != Proto::kUdp) {

@@ -44,7 +44,7 @@ struct InstanceSpec {
   std::string service;
   std::string id;
   std::optional<IpAddress> address;  // the HTTP layer fills in the peer address
-  uint32_t port = 0;                 // wide on purpose: validation rejects > 65535
+  uint32_t port = 0;                 // 0: none (no SRV record); wide: validation rejects > 65535
   Proto proto = Proto::kTcp;
   std::vector<std::string> tags;
   std::map<std::string, std::string> meta;

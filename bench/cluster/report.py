@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 
-def machine():
+def machine(version=("etcd", "--version")):
+    """The machine line of a section, naming the peer whose version it gives."""
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -19,11 +20,11 @@ def machine():
                     break
     except OSError:
         pass
-    etcd = subprocess.run(["etcd", "--version"], capture_output=True, text=True).stdout
-    etcd = etcd.splitlines()[0] if etcd else "etcd ?"
+    peer = subprocess.run(list(version), capture_output=True, text=True).stdout
+    peer = peer.splitlines()[0] if peer else version[0] + " ?"
     load = open("/proc/loadavg").read().split()[:3]
     return "%d cores (`%s`), kernel %s, %s, load average %s at the end" % (
-        os.cpu_count(), cpu, platform.release(), etcd, " ".join(load))
+        os.cpu_count(), cpu, platform.release(), peer, " ".join(load))
 
 
 def section(r, command):
@@ -81,17 +82,21 @@ def section(r, command):
     return "\n".join(lines)
 
 
+def write_section(docs, title, text):
+    """Replaces the section "## <title>" of docs (up to the next one) with text, or appends it."""
+    with open(docs) as f:
+        doc = f.read()
+    pat = re.compile(r"## %s\n.*?(?=\n## |\Z)" % re.escape(title), re.S)
+    doc = pat.sub(lambda m: text.rstrip("\n") + "\n", doc) if pat.search(doc) else doc.rstrip("\n") + "\n\n" + text
+    with open(docs, "w") as f:
+        f.write(doc)
+
+
 def main():
     results, docs, command = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(results) as f:
         r = json.loads(f.read().strip().splitlines()[-1])
-    text = section(r, command)
-    with open(docs) as f:
-        doc = f.read()
-    pat = re.compile(r"## Cluster mode \(bench/cluster/run\)\n.*?(?=\n## |\Z)", re.S)
-    doc = pat.sub(lambda m: text.rstrip("\n") + "\n", doc) if pat.search(doc) else doc.rstrip("\n") + "\n\n" + text
-    with open(docs, "w") as f:
-        f.write(doc)
+    write_section(docs, "Cluster mode (bench/cluster/run)", section(r, command))
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ bool KeepService(EntryWriter& w, CandidateList& list, const DomainName& dn, uint
                  const AnswerConfig& config, const wire::Name& domain) {
   const bool address = qtype == wire::kTypeA || qtype == wire::kTypeAaaa;
   if (!address && qtype != wire::kTypeSrv) return true;  // no records of the type: NODATA
-  const FamilyFilter family = !address                ? FamilyFilter::kAny
+  const FamilyFilter family = !address                ? FamilyFilter::kSrv
                               : qtype == wire::kTypeA ? FamilyFilter::kV4
                                                       : FamilyFilter::kV6;
   list.Collect(*dn.service, dn.filter, family, config.include_warning);

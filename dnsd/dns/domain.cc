@@ -201,7 +201,7 @@ size_t WriteSrvRecords(QueryContext& ctx, CandidateList& list, uint32_t ttl, con
 
 void WriteSrv(QueryContext& ctx, const DomainName& dn, const Owner& owner) {
   CandidateList list;
-  list.Collect(*dn.service, dn.filter, FamilyFilter::kAny, ctx.config.include_warning);
+  list.Collect(*dn.service, dn.filter, FamilyFilter::kSrv, ctx.config.include_warning);
   if (list.empty()) return;
   const uint32_t ttl = ctx.Ttl(wire::kTypeSrv, list.MinTtl(ctx.config.ttl));
   list.Order(ctx.rng);

@@ -41,6 +41,7 @@ void CandidateList::Collect(const registry::ServiceSnapshot& service, const Inst
     if (!IsHealthy(instance, include_warning) || !filter.Matches(instance)) continue;
     if (family == FamilyFilter::kV4 && !instance.address.is_v4()) continue;
     if (family == FamilyFilter::kV6 && instance.address.is_v4()) continue;
+    if (family == FamilyFilter::kSrv && instance.port == 0) continue;
     data_[size_++] = Candidate{&instance, 0.0f, 0};
   }
 }

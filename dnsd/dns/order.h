@@ -32,7 +32,8 @@ struct InstanceFilter {
 // Whether an instance is served in DNS (passing; warning too when include_warning).
 bool IsHealthy(const registry::Instance& instance, bool include_warning);
 
-enum class FamilyFilter : uint8_t { kAny, kV4, kV6 };
+// kSrv: any family, and a port (an instance registered with port 0 has no SRV record).
+enum class FamilyFilter : uint8_t { kAny, kV4, kV6, kSrv };
 
 struct Candidate {
   const registry::Instance* instance;

@@ -115,7 +115,6 @@ registry::Result<registry::RegisterCommand> Translate(const ConsulRegistration& 
   registry::Result<TranslatedChecks> checks = TranslateChecks(c);
   if (!checks) return checks.error();
   const ConsulCheck* check = checks->ttl;
-  if (c.port == 0) return Invalid("Port", "\"Port\" is required (1-65535)");
   for (const auto& [key, value] : c.meta) {
     if (key.starts_with("consul-")) return Invalid("Meta", "meta keys consul-* are dnsd's own");
   }

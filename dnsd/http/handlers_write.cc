@@ -25,6 +25,11 @@ HttpResponse HandleRegister(const HttpRequest& request, std::string_view svc, st
                             const registry::Registry& registry) {
   registry::Result<registry::InstanceSpec> spec = ParseRegisterBody(request.body, svc, id);
   if (!spec) return ErrorResponse(spec.error(), registry.index());
+  // The registry takes port 0 (no SRV record, for the Consul API); the native API does not.
+  if (spec->port < 1 || spec->port > 65535) {
+    return ErrorResponse(400, "port must be 1-65535, got " + std::to_string(spec->port), "port",
+                         registry.index());
+  }
   if (!spec->address) {
     if (!request.peer) {
       return ErrorResponse(400, "\"address\" is required: the peer address is unknown", "address",

