@@ -1,5 +1,5 @@
-// The check engine: timers per check on the loop, libcurl's multi-socket API for HTTP
-// (as dnsd/cluster/etcd_client.cc and curl's docs/examples/multi-uv.c), uv_tcp_connect
+// The check engine: timers per check on the loop, dnsd/curl's CurlMulti (libcurl's
+// multi-socket API on libuv) for HTTP, uv_tcp_connect
 // for TCP, uv_spawn for exec. A run names its check by id, never by pointer, so that a
 // check replaced or removed meanwhile makes its late completion a no-op.
 #include "dnsd/checks/engine.h"
@@ -59,16 +59,6 @@ struct LookupReq {
 
 }  // namespace
 
-struct Engine::Timer {
-  uv::UvHandle<uv_timer_t> h;
-};
-
-struct Engine::CurlSocket {
-  Engine* engine = nullptr;
-  int fd = -1;
-  uv::UvHandle<uv_poll_t> poll;
-};
-
 struct Engine::Watched {
   std::string key;
   std::vector<std::unique_ptr<Check>> checks;
@@ -102,32 +92,20 @@ struct Engine::Check {
       CloseProcess(process);
     }
     if (easy) {
-      if (in_multi) curl_multi_remove_handle(static_cast<CURLM*>(engine->multi_), easy);
+      if (in_multi) engine->multi_->Remove(easy);
       curl_easy_cleanup(easy);
     }
   }
 };
 
 Engine::Engine(uv_loop_t* loop) : loop_(loop), rng_(std::random_device{}()) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  multi_ = curl_multi_init();
-  CURLM* m = static_cast<CURLM*>(multi_);
-  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &Engine::OnCurlSocket);
-  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &Engine::OnCurlTimer);
-  curl_multi_setopt(m, CURLMOPT_TIMERDATA, this);
-  curl_timer_ = std::make_unique<Timer>();
-  curl_timer_->h.Init([&](uv_timer_t* h) { return uv_timer_init(loop_, h); });
-  if (curl_timer_->h) curl_timer_->h.get()->data = this;
+  multi_ = std::make_unique<curl::CurlMulti>(
+      loop_, [this](std::vector<curl::CurlMulti::Finished>& finished) { OnHttpDone(finished); });
 }
 
 Engine::~Engine() {
-  watches_.clear();  // removes every easy handle; libcurl may call OnCurlSocket meanwhile
+  watches_.clear();  // removes every easy handle from the multi handle first
   live_.clear();
-  curl_multi_cleanup(static_cast<CURLM*>(multi_));
-  sockets_.clear();
-  curl_timer_.reset();
-  curl_global_cleanup();
 }
 
 void Engine::Watch(const std::string& key, std::vector<registry::CheckSpec> specs,
@@ -211,85 +189,23 @@ void Engine::StartHttp(Check& c) {
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
   }
   c.in_multi = true;
-  curl_multi_add_handle(static_cast<CURLM*>(multi_), c.easy);
+  multi_->Add(c.easy);
 }
 
-int Engine::OnCurlTimer(void*, long timeout_ms, void* userp) {
-  auto* self = static_cast<Engine*>(userp);
-  if (!self->curl_timer_ || !self->curl_timer_->h) return 0;
-  uv_timer_t* t = self->curl_timer_->h.get();
-  if (timeout_ms < 0) {
-    uv_timer_stop(t);
-    return 0;
-  }
-  // Never act from inside libcurl: even a 0 ms timeout runs on the next loop turn.
-  uv_timer_start(
-      t,
-      [](uv_timer_t* h) {
-        if (auto* e = static_cast<Engine*>(h->data)) e->CurlAct(CURL_SOCKET_TIMEOUT, 0);
-      },
-      static_cast<uint64_t>(timeout_ms), 0);
-  return 0;
-}
-
-int Engine::OnCurlSocket(void*, int fd, int what, void* userp, void* socketp) {
-  auto* self = static_cast<Engine*>(userp);
-  CURLM* m = static_cast<CURLM*>(self->multi_);
-  if (what == CURL_POLL_REMOVE) {
-    if (socketp) {
-      curl_multi_assign(m, fd, nullptr);
-      self->sockets_.erase(fd);
-    }
-    return 0;
-  }
-  auto* s = static_cast<CurlSocket*>(socketp);
-  if (!s) {
-    auto owned = std::make_unique<CurlSocket>();
-    owned->engine = self;
-    owned->fd = fd;
-    if (owned->poll.Init([&](uv_poll_t* h) { return uv_poll_init_socket(self->loop_, h, fd); }) !=
-        0) {
-      return -1;
-    }
-    owned->poll.get()->data = owned.get();
-    s = owned.get();
-    self->sockets_[fd] = std::move(owned);
-    curl_multi_assign(m, fd, s);
-  }
-  int events = 0;
-  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
-  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  uv_poll_start(s->poll.get(), events, [](uv_poll_t* h, int status, int ev) {
-    auto* sock = static_cast<CurlSocket*>(h->data);
-    if (!sock) return;
-    int flags = status < 0 ? CURL_CSELECT_ERR : 0;
-    if (ev & UV_READABLE) flags |= CURL_CSELECT_IN;
-    if (ev & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    sock->engine->CurlAct(sock->fd, flags);
-  });
-  return 0;
-}
-
-void Engine::CurlAct(int fd, int events) {
-  CURLM* m = static_cast<CURLM*>(multi_);
-  int running = 0;
-  curl_multi_socket_action(m, fd, events, &running);
+void Engine::OnHttpDone(std::vector<curl::CurlMulti::Finished>& finished) {
   struct Done {
     uint64_t id;
     Health raw;
     std::string output;
   };
   std::vector<Done> done;
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
+  for (const curl::CurlMulti::Finished& f : finished) {
     void* priv = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+    curl_easy_getinfo(f.easy, CURLINFO_PRIVATE, &priv);
     const auto id = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(priv));
     long status = 0;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
-    const CURLcode code = msg->data.result;
-    curl_multi_remove_handle(m, msg->easy_handle);
+    curl_easy_getinfo(f.easy, CURLINFO_RESPONSE_CODE, &status);
+    const auto code = static_cast<CURLcode>(f.code);
     auto it = live_.find(id);
     if (it != live_.end()) it->second->in_multi = false;
     const std::string what = "HTTP GET " + (it != live_.end() ? it->second->spec.target : "") + ": ";
@@ -302,7 +218,8 @@ void Engine::CurlAct(int fd, int events) {
       done.push_back({id, raw, what + std::to_string(status)});
     }
   }
-  for (Done& d : done) Finish(d.id, d.raw, std::move(d.output));  // user code: after libcurl
+  // Finish runs user code, which may remove checks: after every result is read.
+  for (Done& d : done) Finish(d.id, d.raw, std::move(d.output));
 }
 
 // ---- TCP ----

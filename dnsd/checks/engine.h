@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dnsd/curl/curl_multi.h"
 #include "registry/check.h"
 #include "registry/instance.h"
 
@@ -82,18 +83,12 @@ class Engine {
   void FinishTcp(uint64_t check_id, int status);  // for the connect callback
  private:
   void Finish(uint64_t check_id, registry::Health raw, std::string output);
-  static int OnCurlSocket(void* easy, int fd, int what, void* userp, void* socketp);
-  static int OnCurlTimer(void* multi, long timeout_ms, void* userp);
-  void CurlAct(int fd, int events);
+  void OnHttpDone(std::vector<curl::CurlMulti::Finished>& finished);
 
   static constexpr std::array<double, 10> kDurationBounds = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                                              0.05,  0.1,    0.5,   1.0,  10.0};
   uv_loop_t* loop_;
-  void* multi_ = nullptr;  // CURLM*
-  struct CurlSocket;
-  std::unordered_map<int, std::unique_ptr<CurlSocket>> sockets_;
-  struct Timer;
-  std::unique_ptr<Timer> curl_timer_;
+  std::unique_ptr<curl::CurlMulti> multi_;  // outlives watches_ (declared first)
   std::unordered_map<std::string, std::unique_ptr<Watched>> watches_;
   std::unordered_map<uint64_t, Check*> live_;  // by check id: runs find their check here
   uint64_t next_id_ = 1;

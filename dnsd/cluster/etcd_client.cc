@@ -1,8 +1,6 @@
-// libcurl's multi-socket API on libuv (as in curl's docs/examples/multi-uv.c): libcurl
-// says which sockets to watch (OnSocket) and when to time out (OnTimer); libuv reports
-// readiness and we hand it back with curl_multi_socket_action. Completed transfers and
-// stream lines are queued by libcurl's callbacks and delivered after it returns, so
-// that user callbacks may start and cancel transfers freely.
+// Transfers on dnsd/curl's CurlMulti (libcurl's multi-socket API on libuv). Completed
+// transfers and stream lines are queued by libcurl's callbacks and delivered after it
+// returns, so that user callbacks may start and cancel transfers freely.
 #include "dnsd/cluster/etcd_client.h"
 
 #include <curl/curl.h>
@@ -10,12 +8,6 @@
 #include <utility>
 
 namespace dnsd::cluster {
-
-struct EtcdClient::Socket {
-  EtcdClient* client = nullptr;
-  int fd = -1;
-  uv::UvHandle<uv_poll_t> poll;
-};
 
 struct EtcdClient::Transfer {
   EtcdClient* client = nullptr;
@@ -36,7 +28,7 @@ struct EtcdClient::Transfer {
 
   ~Transfer() {
     if (easy) {
-      if (!finished) curl_multi_remove_handle(static_cast<CURLM*>(client->multi_), easy);
+      if (!finished) client->multi_->Remove(easy);
       curl_easy_cleanup(easy);
     }
     curl_slist_free_all(headers);
@@ -64,23 +56,22 @@ size_t OnData(char* ptr, size_t size, size_t n, void* userp) {
 EtcdClient::EtcdClient(uv_loop_t* loop, std::vector<std::string> endpoints)
     : loop_(loop), endpoints_(std::move(endpoints)) {
   if (endpoints_.empty()) endpoints_.push_back("http://127.0.0.1:2379");
-  curl_global_init(CURL_GLOBAL_DEFAULT);  // reference counted by libcurl itself
-  multi_ = curl_multi_init();
-  CURLM* m = static_cast<CURLM*>(multi_);
-  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, &EtcdClient::OnSocket);
-  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, &EtcdClient::OnTimer);
-  curl_multi_setopt(m, CURLMOPT_TIMERDATA, this);
-  timer_.Init([&](uv_timer_t* h) { return uv_timer_init(loop_, h); });
-  if (timer_) timer_.get()->data = this;
+  multi_ = std::make_unique<curl::CurlMulti>(
+      loop_, [this](std::vector<curl::CurlMulti::Finished>& finished) {
+        for (const curl::CurlMulti::Finished& f : finished) {
+          Transfer* t = nullptr;
+          curl_easy_getinfo(f.easy, CURLINFO_PRIVATE, &t);
+          if (!t) continue;
+          t->code = static_cast<CURLcode>(f.code);
+          curl_easy_getinfo(f.easy, CURLINFO_RESPONSE_CODE, &t->status);
+          t->finished = true;
+        }
+        Deliver();
+      });
 }
 
 EtcdClient::~EtcdClient() {
-  transfers_.clear();  // removes every easy handle; libcurl may call OnSocket meanwhile
-  curl_multi_cleanup(static_cast<CURLM*>(multi_));
-  sockets_.clear();
-  timer_.Reset();
-  curl_global_cleanup();
+  transfers_.clear();  // removes every easy handle from the multi handle first
 }
 
 void EtcdClient::Call(const std::string& path, std::string body, std::chrono::milliseconds timeout,
@@ -141,87 +132,13 @@ uint64_t EtcdClient::Start(const std::string& path, std::string body, long timeo
   if (timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
   const uint64_t id = t->id;
   transfers_.emplace(id, std::move(t));
-  curl_multi_add_handle(static_cast<CURLM*>(multi_), e);
+  multi_->Add(e);
   return id;
 }
 
 void EtcdClient::Cancel(uint64_t id) { transfers_.erase(id); }
 
 void EtcdClient::Failover() { current_ = (current_ + 1) % endpoints_.size(); }
-
-int EtcdClient::OnTimer(void*, long timeout_ms, void* userp) {
-  auto* self = static_cast<EtcdClient*>(userp);
-  if (!self->timer_) return 0;
-  if (timeout_ms < 0) {
-    uv_timer_stop(self->timer_.get());
-    return 0;
-  }
-  // Never act from inside libcurl: even a 0 ms timeout runs on the next loop turn.
-  uv_timer_start(
-      self->timer_.get(),
-      [](uv_timer_t* h) {
-        if (auto* c = static_cast<EtcdClient*>(h->data)) c->Act(CURL_SOCKET_TIMEOUT, 0);
-      },
-      static_cast<uint64_t>(timeout_ms), 0);
-  return 0;
-}
-
-int EtcdClient::OnSocket(void*, int fd, int what, void* userp, void* socketp) {
-  auto* self = static_cast<EtcdClient*>(userp);
-  CURLM* m = static_cast<CURLM*>(self->multi_);
-  if (what == CURL_POLL_REMOVE) {
-    if (socketp) {
-      curl_multi_assign(m, fd, nullptr);
-      self->sockets_.erase(fd);  // closes the poll handle
-    }
-    return 0;
-  }
-  auto* s = static_cast<Socket*>(socketp);
-  if (!s) {
-    auto owned = std::make_unique<Socket>();
-    owned->client = self;
-    owned->fd = fd;
-    if (owned->poll.Init([&](uv_poll_t* h) { return uv_poll_init_socket(self->loop_, h, fd); }) !=
-        0) {
-      return -1;
-    }
-    owned->poll.get()->data = owned.get();
-    s = owned.get();
-    self->sockets_[fd] = std::move(owned);
-    curl_multi_assign(m, fd, s);
-  }
-  int events = 0;
-  if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
-  if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
-  uv_poll_start(s->poll.get(), events, [](uv_poll_t* h, int status, int ev) {
-    auto* sock = static_cast<Socket*>(h->data);
-    if (!sock) return;
-    int flags = 0;
-    if (status < 0) flags = CURL_CSELECT_ERR;
-    if (ev & UV_READABLE) flags |= CURL_CSELECT_IN;
-    if (ev & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-    sock->client->Act(sock->fd, flags);
-  });
-  return 0;
-}
-
-void EtcdClient::Act(int fd, int events) {
-  CURLM* m = static_cast<CURLM*>(multi_);
-  int running = 0;
-  curl_multi_socket_action(m, fd, events, &running);
-  int left = 0;
-  while (CURLMsg* msg = curl_multi_info_read(m, &left)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    Transfer* t = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-    if (!t) continue;
-    t->code = msg->data.result;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &t->status);
-    curl_multi_remove_handle(m, msg->easy_handle);
-    t->finished = true;
-  }
-  Deliver();
-}
 
 void EtcdClient::Deliver() {
   std::vector<uint64_t> ids;

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dnsd/uv/uv_handle.h"
+#include "dnsd/curl/curl_multi.h"
 
 namespace dnsd::cluster {
 
@@ -64,25 +64,19 @@ class EtcdClient {
 
   // Internal (defined in etcd_client.cc); named here for libcurl's C callbacks.
   struct Transfer;
-  struct Socket;
 
  private:
   uint64_t Start(const std::string& path, std::string body, long timeout_ms,
                  std::unique_ptr<Transfer> t, const std::string& method = "POST",
                  const std::vector<std::string>& headers = {});
-  void Act(int fd, int events);
   void Deliver();  // runs the callbacks that libcurl's callbacks queued
-  static int OnSocket(void* easy, int fd, int what, void* userp, void* socketp);
-  static int OnTimer(void* multi, long timeout_ms, void* userp);
 
   uv_loop_t* loop_;
   std::vector<std::string> endpoints_;
   size_t current_ = 0;
-  void* multi_ = nullptr;  // CURLM*
-  uv::UvHandle<uv_timer_t> timer_;
+  std::unique_ptr<curl::CurlMulti> multi_;  // outlives transfers_ (declared first)
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers_;
-  std::map<int, std::unique_ptr<Socket>> sockets_;  // by fd
 };
 
 }  // namespace dnsd::cluster
