@@ -57,16 +57,6 @@ def start_haproxy(tmp):
     return proc, port
 
 
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=6)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def register_many(port, services, per_service, fields):
     http = keepalive.Http(port)
     for s in range(services):
@@ -127,7 +117,7 @@ def case_checks(binary, instances, interval_s, window_s):
         finally:
             d.stop()
             d.cleanup()
-            stop(haproxy)
+            harness.stop_process(haproxy)
 
 
 def harness_time_ms(text):

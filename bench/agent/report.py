@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
-from report import machine, write_section  # noqa: E402
+from report import head, machine, write_section  # noqa: E402
 
 TITLE = "Checks and agent mode (bench/agent/run)"
 
@@ -14,21 +14,12 @@ TITLE = "Checks and agent mode (bench/agent/run)"
 def section(r, command):
     c, a = r["checks"], r["agent"]
     mib = lambda kib: kib / 1024.0  # noqa: E731
-    lines = [
-        "## " + TITLE,
-        "",
-        "One dnsd (Release build) running %d HTTP checks at a %d s interval against haproxy"
-        " answering 200 on 127.0.0.1; then a central dnsd with %d instances (100 services of"
-        " 100) and an agent dnsd copying it. Clients in Python on the same machine."
-        % (c["instances"], c["interval_s"], a["instances"]),
-        "Machine: %s. Run %s:" % (machine(("haproxy", "-v")), r["started"]),
-        "",
-        "```",
-        command,
-        "```",
-        "",
-        "| measure | result |",
-        "|---|---|",
+    lines = head(TITLE,
+                 "One dnsd (Release build) running %d HTTP checks at a %d s interval against haproxy"
+                 " answering 200 on 127.0.0.1; then a central dnsd with %d instances (100 services of"
+                 " 100) and an agent dnsd copying it. Clients in Python on the same machine."
+                 % (c["instances"], c["interval_s"], a["instances"]),
+                 machine(("haproxy", "-v")), r["started"], command) + [
         "| dnsd's CPU running %d HTTP checks every %d s (%d s window after warm-up) | %.1f %% of one core, %.0f runs/s, RSS %.0f MiB |"
         % (c["instances"], c["interval_s"], c["window_s"], c["cpu_percent"], c["runs_per_second"],
            mib(c["rss_kib"])),

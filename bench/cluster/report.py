@@ -27,22 +27,19 @@ def machine(version=("etcd", "--version")):
         os.cpu_count(), cpu, platform.release(), peer, " ".join(load))
 
 
+def head(title, intro, machine_line, started, command):
+    """A section's first lines: title, what ran, the machine, the command, the table head."""
+    return ["## " + title, "", intro, "Machine: %s. Run %s:" % (machine_line, started), "",
+            "```", command, "```", "", "| measure | result |", "|---|---|"]
+
+
 def section(r, command):
     v, hb, ld, fo = r["visible"], r["heartbeat"], r["load"], r["failover"]
-    lines = [
-        "## Cluster mode (bench/cluster/run)",
-        "",
-        "A real 3-member etcd on 127.0.0.1 (`--heartbeat-interval 100 --election-timeout 1000`),",
-        "two dnsd replicas A and B (`session_ttl: 10s`), Release build, clients in Python on the",
-        "same machine (one thread per connection: at high rates the client is the limit).",
-        "Machine: %s. Run %s:" % (machine(), r["started"]),
-        "",
-        "```",
-        command,
-        "```",
-        "",
-        "| measure | result |",
-        "|---|---|",
+    lines = head("Cluster mode (bench/cluster/run)",
+                 "A real 3-member etcd on 127.0.0.1 (`--heartbeat-interval 100 --election-timeout 1000`),\n"
+                 "two dnsd replicas A and B (`session_ttl: 10s`), Release build, clients in Python on the\n"
+                 "same machine (one thread per connection: at high rates the client is the limit).",
+                 machine(), r["started"], command) + [
         "| register on A -> listed in B's DNS (PUT sent to first B answer listing it), %d trials | p50 %.1f ms, p99 %.1f ms, max %.1f ms |"
         % (v["trials"], v["visible_p50_ms"], v["visible_p99_ms"], v["visible_max_ms"]),
         "| A's PUT round trip (commit in etcd + A's watch applied it) | p50 %.1f ms, p99 %.1f ms |"

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "dnsd/cluster/etcd_client.h"
+#include "dnsd/metrics/text.h"
 #include "registry/duration.h"
 
 namespace dnsd::agent {
@@ -262,18 +263,18 @@ void MirrorStore::Retry() {
 }
 
 void MirrorStore::RenderMetrics(std::string& out) const {
-  out += "# HELP dnsd_agent_connected Whether the agent's copy of the registry is being kept current by a server.\n"
-         "# TYPE dnsd_agent_connected gauge\n";
-  out += "dnsd_agent_connected " + std::to_string(connected_ ? 1 : 0) + "\n";
-  out += "# HELP dnsd_agent_index The servers' registry index the agent's copy is at.\n"
-         "# TYPE dnsd_agent_index gauge\n";
-  out += "dnsd_agent_index " + std::to_string(index_) + "\n";
-  out += "# HELP dnsd_agent_updates_total Registry answers applied to the agent's copy.\n"
-         "# TYPE dnsd_agent_updates_total counter\n";
-  out += "dnsd_agent_updates_total " + std::to_string(updates_total_) + "\n";
-  out += "# HELP dnsd_agent_errors_total Failed watches of a server (unreachable, bad answer).\n"
-         "# TYPE dnsd_agent_errors_total counter\n";
-  out += "dnsd_agent_errors_total " + std::to_string(errors_total_) + "\n";
+  metrics::Header(out, "dnsd_agent_connected", "gauge",
+                  "Whether the agent's copy of the registry is being kept current by a server.");
+  metrics::Sample(out, "dnsd_agent_connected", "", connected_ ? 1 : 0);
+  metrics::Header(out, "dnsd_agent_index", "gauge",
+                  "The servers' registry index the agent's copy is at.");
+  metrics::Sample(out, "dnsd_agent_index", "", index_);
+  metrics::Header(out, "dnsd_agent_updates_total", "counter",
+                  "Registry answers applied to the agent's copy.");
+  metrics::Sample(out, "dnsd_agent_updates_total", "", updates_total_);
+  metrics::Header(out, "dnsd_agent_errors_total", "counter",
+                  "Failed watches of a server (unreachable, bad answer).");
+  metrics::Sample(out, "dnsd_agent_errors_total", "", errors_total_);
 }
 
 }  // namespace dnsd::agent

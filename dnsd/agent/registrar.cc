@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dnsd/cluster/etcd_client.h"
+#include "dnsd/metrics/text.h"
 
 namespace dnsd::agent {
 
@@ -252,22 +253,23 @@ void Registrar::Deregistered(Local& local) {
 }
 
 void Registrar::RenderMetrics(std::string& out) const {
-  size_t registered = 0;
+  uint64_t registered = 0;
   for (const auto& local : locals_) registered += local->registered ? 1 : 0;
-  out += "# HELP dnsd_agent_services The agent's own services (agent.services), by whether a server holds their registration.\n"
-         "# TYPE dnsd_agent_services gauge\n";
-  out += "dnsd_agent_services{state=\"registered\"} " + std::to_string(registered) + "\n";
-  out += "dnsd_agent_services{state=\"unregistered\"} " +
-         std::to_string(locals_.size() - registered) + "\n";
-  out += "# HELP dnsd_agent_registrations_total Registrations of the agent's services accepted by a server.\n"
-         "# TYPE dnsd_agent_registrations_total counter\n";
-  out += "dnsd_agent_registrations_total " + std::to_string(registrations_) + "\n";
-  out += "# HELP dnsd_agent_heartbeats_total Heartbeats and status reports of the agent's services accepted by a server.\n"
-         "# TYPE dnsd_agent_heartbeats_total counter\n";
-  out += "dnsd_agent_heartbeats_total " + std::to_string(heartbeats_) + "\n";
-  out += "# HELP dnsd_agent_registration_errors_total Registrations and heartbeats a server refused or did not answer.\n"
-         "# TYPE dnsd_agent_registration_errors_total counter\n";
-  out += "dnsd_agent_registration_errors_total " + std::to_string(errors_) + "\n";
+  metrics::Header(out, "dnsd_agent_services", "gauge",
+                  "The agent's own services (agent.services), by whether a server holds their "
+                  "registration.");
+  metrics::Sample(out, "dnsd_agent_services", "state=\"registered\"", registered);
+  metrics::Sample(out, "dnsd_agent_services", "state=\"unregistered\"",
+                  locals_.size() - registered);
+  metrics::Header(out, "dnsd_agent_registrations_total", "counter",
+                  "Registrations of the agent's services accepted by a server.");
+  metrics::Sample(out, "dnsd_agent_registrations_total", "", registrations_);
+  metrics::Header(out, "dnsd_agent_heartbeats_total", "counter",
+                  "Heartbeats and status reports of the agent's services accepted by a server.");
+  metrics::Sample(out, "dnsd_agent_heartbeats_total", "", heartbeats_);
+  metrics::Header(out, "dnsd_agent_registration_errors_total", "counter",
+                  "Registrations and heartbeats a server refused or did not answer.");
+  metrics::Sample(out, "dnsd_agent_registration_errors_total", "", errors_);
 }
 
 }  // namespace dnsd::agent

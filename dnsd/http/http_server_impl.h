@@ -17,6 +17,7 @@
 #include "dnsd/http/http1_conn.h"
 #include "dnsd/http/http_server.h"
 #include "dnsd/http/router.h"
+#include "dnsd/metrics/text.h"
 #include "dnsd/uv/uv_handle.h"
 
 namespace dnsd::http {
@@ -62,9 +63,9 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     router_.http_metrics = &http_metrics_;
     router_.store = &store_;
     router_.render_metrics = [this](std::string& out) {
-      out += "# HELP dnsd_http_blocking_queries Blocking queries parked until a change or their wait.\n"
-             "# TYPE dnsd_http_blocking_queries gauge\n"
-             "dnsd_http_blocking_queries " + std::to_string(waiters_.size()) + "\n";
+      metrics::Header(out, "dnsd_http_blocking_queries", "gauge",
+                      "Blocking queries parked until a change or their wait.");
+      metrics::Sample(out, "dnsd_http_blocking_queries", "", waiters_.size());
       if (options_.render_metrics) options_.render_metrics(out);
     };
     router_.feed = &feed_;

@@ -58,3 +58,18 @@ TEST_CASE("examples/dnsd.yaml sets every key and is valid", "[config]") {
     CHECK(text.find(leaf + ":") != std::string::npos);
   }
 }
+
+TEST_CASE("docs/CONFIG.md's agent.services example is a valid configuration", "[config]") {
+  std::string doc = ReadAll(RepoRoot() / "docs" / "CONFIG.md");
+  const size_t at = doc.find("```yaml\nagent:\n");
+  REQUIRE(at != std::string::npos);
+  const size_t start = at + std::string("```yaml\n").size();
+  const std::string text = doc.substr(start, doc.find("```", start) - start);
+  std::vector<dnsd::config::ConfigError> errors;
+  dnsd::config::Config cfg;
+  dnsd::config::ApplyYaml(text, "CONFIG.md", cfg, errors);
+  dnsd::config::Validate(cfg, errors);
+  for (const auto& e : errors) FAIL_CHECK(e.ToString());
+  REQUIRE(cfg.agent.services.size() == 1);
+  CHECK(cfg.agent.services[0].spec.checks.size() == 3);
+}

@@ -57,6 +57,17 @@ def poll_until(predicate, timeout=5.0, interval=0.05, message="condition"):
     raise AssertionError("timed out waiting for %s (last value %r)" % (message, last))
 
 
+def stop_process(proc, timeout=5.0):
+    """SIGTERM, then SIGKILL if it has not exited within timeout; waits for it either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 def split_hostport(text):
     m = re.fullmatch(r"\[(.*)\]:(\d+)", text) or re.fullmatch(r"([^:]*):(\d+)", text)
     if not m:

@@ -57,16 +57,7 @@ class ConsulServiceDiscovery(unittest.TestCase):
              "-promscrape.consulSDCheckInterval=1s", "-promscrape.consul.waitTime=2s",
              "-loggerLevel=ERROR"],
             stdout=self.log, stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop_vmagent)
-
-    def stop_vmagent(self):
-        if self.vmagent.poll() is None:
-            self.vmagent.terminate()
-            try:
-                self.vmagent.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.vmagent.kill()
-                self.vmagent.wait(timeout=5)
+        self.addCleanup(harness.stop_process, self.vmagent, 10)
 
     def targets(self):
         """{instance address: discovered labels} of vmagent's active targets."""

@@ -102,18 +102,8 @@ class Pods(unittest.TestCase):
             ["ip", "netns", "exec", pod, "python3", "-m", "http.server", "8080", "--bind",
              address, "--directory", root.name],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(self.stop_process, app)
+        self.addCleanup(harness.stop_process, app)
         self.apps[pod] = app
-
-    @staticmethod
-    def stop_process(proc):
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
 
     def getent(self, pod, name):
         """The addresses glibc in pod finds for name (empty when it finds none)."""
@@ -129,7 +119,7 @@ class Pods(unittest.TestCase):
                    timeout=10, message="pod B finds pod A's app")
 
         # B's app dies: its agent's check fails and the name empties in pod A.
-        self.stop_process(self.apps[self.pod_b])
+        harness.stop_process(self.apps[self.pod_b])
         start = time.monotonic()
         poll_until(lambda: self.getent(self.pod_a, "b.service.discovery") == [],
                    timeout=INTERVAL * FAILURES + SLACK,
