@@ -16,6 +16,8 @@ std::string_view CheckKindName(CheckKind k) {
       return "tcp";
     case CheckKind::kExec:
       return "exec";
+    case CheckKind::kTtl:
+      return "ttl";
   }
   return "unknown";
 }
@@ -113,6 +115,14 @@ Status ValidateCheck(const CheckSpec& spec, std::string_view prefix) {
     case CheckKind::kExec:
       if (spec.args.empty() || spec.args.front().empty()) {
         return Invalid(p + ".args", "exec check needs a program to run");
+      }
+      break;
+    case CheckKind::kTtl:
+      if (!spec.target.empty() || !spec.args.empty()) {
+        return Invalid(p + ".ttl", "a TTL check has no target");
+      }
+      if (spec.interval < kMinCheckInterval || spec.interval > kMaxLeaseTtl) {
+        return Invalid(p + ".ttl", "a TTL check's TTL must be between 100ms and 24h");
       }
       break;
   }

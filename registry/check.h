@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,12 +16,14 @@ namespace registry {
 
 enum class Health : uint8_t;
 
-enum class CheckKind : uint8_t { kHttp, kTcp, kExec };
-std::string_view CheckKindName(CheckKind k);  // "http", "tcp", "exec"
+// kTtl: a check the client keeps passing itself (Consul's TTL check beside the
+// instance's own lease, SPEC §10): `interval` is its TTL; the registry runs it out.
+enum class CheckKind : uint8_t { kHttp, kTcp, kExec, kTtl };
+std::string_view CheckKindName(CheckKind k);  // "http", "tcp", "exec", "ttl"
 
 struct CheckSpec {
   CheckKind kind = CheckKind::kHttp;
-  std::string target;             // http(s) URL, or host:port; empty for exec
+  std::string target;             // http(s) URL, or host:port; empty for exec and ttl
   std::vector<std::string> args;  // exec only: argv (from the configuration file only)
   Duration interval = std::chrono::seconds(10);
   Duration timeout{0};  // 0 = the default: the interval, at most kMaxCheckTimeout
@@ -60,6 +63,9 @@ struct CheckState {
   Health status{};  // Health::kPassing
   std::string output;
   int64_t last_run_ms = 0;  // wall clock, milliseconds since the Unix epoch; 0 = never
+  // kTtl only: when the check runs out unless renewed (registry time; not persisted, a
+  // restart or a new owner grants a whole TTL, as for the lease).
+  std::optional<TimePoint> deadline;
   friend bool operator==(const CheckState&, const CheckState&) = default;
 };
 

@@ -47,7 +47,7 @@ void FillData(Instance& inst, InstanceSpec&& spec, Duration default_deregister_a
     if (i < inst.checks.size() && inst.checks[i].spec == spec.checks[i]) {
       checks.push_back(std::move(inst.checks[i]));
     } else {
-      checks.push_back(CheckState{std::move(spec.checks[i]), Health::kPassing, {}, 0});
+      checks.push_back(CheckState{std::move(spec.checks[i]), Health::kPassing, {}, 0, std::nullopt});
     }
   }
   inst.checks = std::move(checks);
@@ -211,6 +211,7 @@ Result<uint64_t> Registry::Impl::Register(InstanceSpec spec) {
   ++instances;
   Count(rec, true);
   ArmLease(rec);
+  StartTtlChecks(rec, now, /*renew=*/true);
   Touch(rec);
   Emit(RegistryEvent::Kind::kRegistered, rec);
   Settle(now);
@@ -231,6 +232,14 @@ Result<uint64_t> Registry::Impl::Update(InstanceRec& rec, InstanceSpec spec, Tim
   const bool was_held = rec.held;
   if (was_held) Unhold(rec);
   const Health before = rec.inst.health;
+  // Re-registering renews every lease, a TTL check's too (SPEC §3).
+  for (CheckState& c : rec.inst.checks) {
+    if (c.spec.kind == CheckKind::kTtl && c.status == Health::kCritical) {
+      c.status = Health::kPassing;
+      c.output.clear();
+    }
+  }
+  StartTtlChecks(rec, now, /*renew=*/true);
   SetHealth(rec, before == Health::kMaintenance ? Health::kMaintenance : Health::kPassing, now);
   const bool health_changed = rec.inst.health != before;
   Count(rec, true);
@@ -295,14 +304,21 @@ Result<uint64_t> Registry::Impl::SetCheckResult(InstanceRec& rec, size_t n, Heal
                                                 std::string output, int64_t last_run_ms) {
   CheckState& check = rec.inst.checks[n];
   check.last_run_ms = last_run_ms;
-  if (check.status == status && check.output == output) return reg.index_;  // nothing visible
   const TimePoint now = Now();
+  if (check.spec.kind == CheckKind::kTtl && !rec.remote) {  // a TTL check's heartbeat
+    check.deadline = now + check.spec.interval;
+  }
+  if (check.status == status && check.output == output) {
+    ArmChecks(rec);
+    return reg.index_;  // nothing visible
+  }
   Count(rec, false);
   const Health before = rec.inst.health;
   check.status = status;
   check.output = std::move(output);
   SetHealth(rec, rec.inst.own_health, now);
   Count(rec, true);
+  ArmChecks(rec);
   Touch(rec);
   Emit(rec.inst.health != before ? RegistryEvent::Kind::kHealthChanged
                                  : RegistryEvent::Kind::kNoteChanged,
@@ -408,6 +424,7 @@ Status Registry::Restore(Instance instance) {
   ++i.instances;
   i.Count(rec, true);
   i.ArmLease(rec);  // FinishRestore marks every service for the publish
+  i.StartTtlChecks(rec, now, /*renew=*/true);
   i.Emit(RegistryEvent::Kind::kRestored, rec);
   return Ok{};
 }

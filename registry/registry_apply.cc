@@ -40,6 +40,10 @@ void Registry::ApplyAt(Instance in, uint64_t index, bool owned) {
   const Health health = in.health;
   const std::optional<TimePoint> old_deadline = rec->inst.lease_deadline;
   const bool was_remote = rec->remote;
+  // TTL check deadlines are this replica's own (not in the shared record): an echo keeps them.
+  for (size_t n = 0; n < in.checks.size() && n < rec->inst.checks.size(); ++n) {
+    if (in.checks[n].spec == rec->inst.checks[n].spec) in.checks[n].deadline = rec->inst.checks[n].deadline;
+  }
   rec->inst = std::move(in);
   rec->inst.is_protected = false;
   rec->remote = !owned;
@@ -60,6 +64,7 @@ void Registry::ApplyAt(Instance in, uint64_t index, bool owned) {
   }
   i.Count(*rec, true);
   i.ArmLease(*rec);
+  i.StartTtlChecks(*rec, now, /*renew=*/owned && was_remote);
   rec->inst.index = index;
   rec->service->index = std::max(rec->service->index, index);
   index_ = std::max(index_, index);

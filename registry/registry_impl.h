@@ -36,6 +36,7 @@ struct InstanceRec {
   // differs from these is a stale duplicate and is skipped.
   std::optional<TimePoint> lease_timer;
   std::optional<TimePoint> removal_timer;
+  std::optional<TimePoint> check_timer;  // the earliest TTL check deadline (check_heap)
 };
 
 struct ServiceRec {
@@ -112,6 +113,11 @@ struct Registry::Impl {
   // registry_timers.cc: leases, removals, self-preservation.
   void ArmLease(InstanceRec& rec);
   void ArmRemoval(InstanceRec& rec);
+  // TTL checks (CheckKind::kTtl): renew = every one starts a whole TTL from now (register,
+  // restore, a new owner); otherwise only those without a deadline get one.
+  void StartTtlChecks(InstanceRec& rec, TimePoint now, bool renew);
+  void ArmChecks(InstanceRec& rec);
+  void OnChecksDue(InstanceRec& rec, TimePoint now);
   void Hold(InstanceRec& rec);
   void Unhold(InstanceRec& rec);
   void OnLeaseDue(InstanceRec& rec, TimePoint now);
@@ -141,6 +147,7 @@ struct Registry::Impl {
   std::vector<uint32_t> free_slots;
   TimerHeap lease_heap;
   TimerHeap removal_heap;
+  TimerHeap check_heap;
 
   std::list<InstanceRec*> held;   // held-back lapses, oldest first
   std::deque<TimePoint> applied;  // times of lapses applied within the window

@@ -44,6 +44,60 @@ void Registry::Impl::ArmRemoval(InstanceRec& rec) {
   removal_heap.Push(TimerEntry{deadline, rec.slot, slots[rec.slot].gen});
 }
 
+void Registry::Impl::StartTtlChecks(InstanceRec& rec, TimePoint now, bool renew) {
+  for (CheckState& c : rec.inst.checks) {
+    if (c.spec.kind != CheckKind::kTtl) continue;
+    if (rec.remote) {
+      c.deadline.reset();  // its owner runs it out
+    } else if (renew || !c.deadline) {
+      c.deadline = now + c.spec.interval;
+    }
+  }
+  ArmChecks(rec);
+}
+
+void Registry::Impl::ArmChecks(InstanceRec& rec) {
+  if (rec.remote) return;
+  std::optional<TimePoint> earliest;
+  for (const CheckState& c : rec.inst.checks) {
+    if (c.spec.kind != CheckKind::kTtl || !c.deadline || c.status == Health::kCritical) continue;
+    if (!earliest || *c.deadline < *earliest) earliest = c.deadline;
+  }
+  if (!earliest || (rec.check_timer && *rec.check_timer <= *earliest)) return;
+  rec.check_timer = earliest;
+  check_heap.Push(TimerEntry{*earliest, rec.slot, slots[rec.slot].gen});
+}
+
+// A TTL check that ran out is critical, as a lapsed lease is; self-preservation holds back
+// lease lapses only (a TTL check beside a lease is the app's own statement of health).
+void Registry::Impl::OnChecksDue(InstanceRec& rec, TimePoint now) {
+  if (rec.remote) return;
+  bool lapsed = false;
+  for (const CheckState& c : rec.inst.checks) {
+    lapsed |= c.spec.kind == CheckKind::kTtl && c.deadline && *c.deadline <= now &&
+              c.status != Health::kCritical;
+  }
+  if (lapsed) {
+    Count(rec, false);
+    const Health before = rec.inst.health;
+    for (CheckState& c : rec.inst.checks) {
+      if (c.spec.kind != CheckKind::kTtl || !c.deadline || *c.deadline > now ||
+          c.status == Health::kCritical) {
+        continue;
+      }
+      c.status = Health::kCritical;
+      c.output = "TTL expired";
+    }
+    SetHealth(rec, rec.inst.own_health, now);
+    Count(rec, true);
+    Touch(rec);
+    Emit(rec.inst.health != before ? RegistryEvent::Kind::kHealthChanged
+                                   : RegistryEvent::Kind::kNoteChanged,
+         rec);
+  }
+  ArmChecks(rec);
+}
+
 void Registry::Impl::Hold(InstanceRec& rec) {
   rec.held = true;
   rec.inst.is_protected = true;
@@ -146,6 +200,13 @@ void Registry::Impl::Tick(TimePoint now) {
     rec->lease_timer.reset();
     OnLeaseDue(*rec, now);
   }
+  while (check_heap.Due(now)) {
+    const TimerEntry e = check_heap.Pop();
+    InstanceRec* rec = Resolve(e);
+    if (!rec || rec->check_timer != e.when) continue;
+    rec->check_timer.reset();
+    OnChecksDue(*rec, now);
+  }
   while (removal_heap.Due(now)) {
     const TimerEntry e = removal_heap.Pop();
     InstanceRec* rec = Resolve(e);
@@ -170,6 +231,11 @@ void Registry::Impl::DropStaleTops() {
     if (rec && rec->removal_timer == e->when) break;
     removal_heap.Pop();
   }
+  while (auto e = check_heap.Top()) {
+    const InstanceRec* rec = Resolve(*e);
+    if (rec && rec->check_timer == e->when) break;
+    check_heap.Pop();
+  }
 }
 
 std::optional<TimePoint> Registry::Impl::NextDeadline() const {
@@ -178,6 +244,7 @@ std::optional<TimePoint> Registry::Impl::NextDeadline() const {
     if (t && (!next || *t < *next)) next = t;
   };
   consider(removal_heap.Earliest());
+  consider(check_heap.Earliest());
   // Only the oldest applied lapse leaving the window can release a held-back one.
   if (!held.empty() && !applied.empty()) {
     consider(applied.front() + reg.config_.self_preservation.window);

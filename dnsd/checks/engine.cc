@@ -124,6 +124,10 @@ void Engine::Watch(const std::string& key, std::vector<registry::CheckSpec> spec
     c->n = i;
     c->spec = std::move(specs[i]);
     if (i < initial.size()) c->result = initial[i];
+    if (c->spec.kind == CheckKind::kTtl) {  // the client renews it; the registry runs it out
+      w->checks.push_back(std::move(c));
+      continue;
+    }
     c->threshold = Threshold(c->spec.success_before_passing, c->spec.failures_before_critical,
                              c->result.status);
     if (c->timer.Init([&](uv_timer_t* h) { return uv_timer_init(loop_, h); }) != 0) continue;
@@ -144,6 +148,8 @@ void Engine::Watch(const std::string& key, std::vector<registry::CheckSpec> spec
               return check->engine->StartTcp(*check);
             case CheckKind::kExec:
               return check->engine->StartExec(*check);
+            case CheckKind::kTtl:
+              return;
           }
         },
         offset, interval);

@@ -3,6 +3,7 @@
 #include "dnsd/http/consul_api.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ std::string ConsulField(const std::string& registry_field, const std::string& pr
       {"timeout", "Timeout"},
       {"success_before_passing", "SuccessBeforePassing"},
       {"failures_before_critical", "FailuresBeforeCritical"},
+      {"ttl", "TTL"},
       {"id", "CheckID"}};
   const std::string suffix = registry_field.substr(registry_field.rfind('.') + 1);
   for (const auto& [from, to] : kNames) {
@@ -57,8 +59,9 @@ std::string ConsulField(const std::string& registry_field, const std::string& pr
   return prefix;
 }
 
-// The checks of a registration (SPEC §10): one TTL check at most (the lease), and any
-// number of HTTP and TCP checks (active checks, SPEC §9). Check ids: CheckID, else
+// The checks of a registration (SPEC §10): the first TTL check is the instance's lease,
+// further TTL checks are registry checks of their own (CheckKind::kTtl), HTTP and TCP
+// checks are active checks (SPEC §9). Check ids: CheckID, else
 // service:<ID>, or service:<ID>:<n> (from 1) for the n-th of several.
 struct TranslatedChecks {
   const ConsulCheck* ttl = nullptr;
@@ -84,18 +87,22 @@ registry::Result<TranslatedChecks> TranslateChecks(const ConsulRegistration& c) 
       out.deregister_after = std::min(out.deregister_after.value_or(*k.deregister_after),
                                       *k.deregister_after);
     }
-    if (k.ttl) {
-      if (out.ttl) return Invalid(field + ".TTL", "one TTL check per service is supported for now");
+    if (k.ttl && !out.ttl) {  // the first TTL check is the instance's lease
       out.ttl = &k;
       out.ttl_id = id;
       continue;
     }
-    if (!k.interval) return Invalid(field + ".Interval", "an HTTP or TCP check needs an Interval");
     registry::CheckSpec spec;
-    spec.kind = k.http.empty() ? registry::CheckKind::kTcp : registry::CheckKind::kHttp;
-    spec.target = k.http.empty() ? k.tcp : k.http;
-    spec.interval = *k.interval;
-    spec.timeout = k.timeout.value_or(registry::Duration::zero());
+    if (k.ttl) {  // each further one a lease of its own, run out by the registry
+      spec.kind = registry::CheckKind::kTtl;
+      spec.interval = *k.ttl;
+    } else {
+      if (!k.interval) return Invalid(field + ".Interval", "an HTTP or TCP check needs an Interval");
+      spec.kind = k.http.empty() ? registry::CheckKind::kTcp : registry::CheckKind::kHttp;
+      spec.target = k.http.empty() ? k.tcp : k.http;
+      spec.interval = *k.interval;
+      spec.timeout = k.timeout.value_or(registry::Duration::zero());
+    }
     spec.success_before_passing = std::max<uint32_t>(1, k.success_before_passing.value_or(1));
     spec.failures_before_critical = std::max<uint32_t>(1, k.failures_before_critical.value_or(1));
     spec.check_id = id;
@@ -167,8 +174,20 @@ HttpResponse Deregister(std::string_view consul_id, const registry::Registry& re
 // pass / warn / fail, and update with {"Status","Output"}: a TTL check's heartbeat.
 HttpResponse CheckResult(std::string_view check, registry::Health status, std::string note,
                          const registry::Registry& registry) {
-  const registry::Instance* in = FindByCheck(registry, check);
+  size_t n = kLeaseCheck;
+  const registry::Instance* in = FindByCheck(registry, check, &n);
   if (!in) return ConsulError(404, "Unknown check ID " + std::string(check), "", registry.index());
+  if (n != kLeaseCheck) {
+    if (in->checks[n].spec.kind != registry::CheckKind::kTtl) {
+      return ConsulError(400, "check " + std::string(check) + " is not a TTL check: dnsd runs it",
+                         "", registry.index());
+    }
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    return Pending(registry::CheckResultCommand{in->service, in->id, n, status, std::move(note), now_ms},
+                   in->service, in->id);
+  }
   if (status == registry::Health::kCritical) {
     return Pending(registry::SetStatusCommand{in->service, in->id, status, std::move(note)},
                    in->service, in->id);

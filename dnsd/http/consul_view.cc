@@ -146,15 +146,35 @@ const registry::Instance* FindById(const registry::Registry& registry, std::stri
   return found;
 }
 
-const registry::Instance* FindByCheck(const registry::Registry& registry, std::string_view check) {
-  if (check.starts_with("service:")) {
-    if (const registry::Instance* in = FindById(registry, check.substr(8))) {
-      if (ViewOf(*in).check_id == check) return in;
+namespace {
+
+// The instance's check of that id: kLeaseCheck for the lease's (or the one a service
+// without checks has), else the number of its registry check.
+std::optional<size_t> CheckOf(const registry::Instance& in, std::string_view check) {
+  for (size_t n = 0; n < in.checks.size(); ++n) {
+    if (in.checks[n].spec.check_id == check) return n;
+  }
+  if ((in.ttl.count() > 0 || in.checks.empty()) && ViewOf(in).check_id == check) return kLeaseCheck;
+  return std::nullopt;
+}
+
+}  // namespace
+
+const registry::Instance* FindByCheck(const registry::Registry& registry, std::string_view check,
+                                      size_t* n) {
+  size_t ignored = 0;
+  size_t& out = n ? *n : ignored;
+  if (check.starts_with("service:")) {  // service:<id> or service:<id>:<n>
+    std::string_view id = check.substr(8);
+    const registry::Instance* in = FindById(registry, id);
+    if (!in && id.find(':') != id.npos) in = FindById(registry, id.substr(0, id.rfind(':')));
+    if (in) {
+      if (std::optional<size_t> k = CheckOf(*in, check)) return out = *k, in;
     }
   }
   for (const registry::Registry::ServiceSummary& s : registry.Services()) {
     for (const registry::Instance* in : registry.Instances(s.name)) {
-      if (ViewOf(*in).check_id == check) return in;
+      if (std::optional<size_t> k = CheckOf(*in, check)) return out = *k, in;
     }
   }
   return nullptr;

@@ -48,7 +48,11 @@ bool HasAllTags(const ConsulView& v, const Params& p);  // every ?tag= is among 
 // The instance of a Consul service ID (unique across services, as on a Consul agent), and
 // of a check id. Linear in the services (and, for a custom CheckID, the instances).
 const registry::Instance* FindById(const registry::Registry& registry, std::string_view id);
-const registry::Instance* FindByCheck(const registry::Registry& registry, std::string_view check);
+// The instance holding the check of that id, and in *n which of its checks it is:
+// kLeaseCheck for the lease's (the first TTL check), else the registry check's number.
+inline constexpr size_t kLeaseCheck = static_cast<size_t>(-1);
+const registry::Instance* FindByCheck(const registry::Registry& registry, std::string_view check,
+                                      size_t* n = nullptr);
 
 // The read endpoints (consul_reads.cc): the answer, a BlockingQuery when ?index=N asks to
 // wait and may_block is set, or a JSON 404/405.

@@ -40,11 +40,15 @@ Json ChecksJson(const std::vector<registry::CheckState>& checks) {
   Json out = Json::array();
   for (const registry::CheckState& c : checks) {
     Json j = Json::object();
-    j[std::string(registry::CheckKindName(c.spec.kind))] = c.spec.target;
-    j["interval"] = Seconds(c.spec.interval);
-    j["timeout"] = Seconds(c.spec.EffectiveTimeout());
-    j["success_before_passing"] = c.spec.success_before_passing;
-    j["failures_before_critical"] = c.spec.failures_before_critical;
+    if (c.spec.kind == registry::CheckKind::kTtl) {  // Consul's TTL check (SPEC §10)
+      j["ttl"] = Seconds(c.spec.interval);
+    } else {
+      j[std::string(registry::CheckKindName(c.spec.kind))] = c.spec.target;
+      j["interval"] = Seconds(c.spec.interval);
+      j["timeout"] = Seconds(c.spec.EffectiveTimeout());
+      j["success_before_passing"] = c.spec.success_before_passing;
+      j["failures_before_critical"] = c.spec.failures_before_critical;
+    }
     if (!c.spec.check_id.empty()) j["id"] = c.spec.check_id;
     if (!c.spec.name.empty()) j["name"] = c.spec.name;
     j["status"] = std::string(registry::HealthName(c.status));

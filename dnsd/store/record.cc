@@ -171,7 +171,7 @@ registry::Instance DecodeBody(Reader& r) {
   in.checks.resize(r.Bounded(registry::kMaxChecks));
   for (registry::CheckState& c : in.checks) {
     const uint8_t kind = r.Byte();
-    if (kind > static_cast<uint8_t>(registry::CheckKind::kExec)) r.Reject();
+    if (kind > static_cast<uint8_t>(registry::CheckKind::kTtl)) r.Reject();
     c.spec.kind = static_cast<registry::CheckKind>(kind);
     c.spec.target = r.String(registry::kMaxCheckTarget);
     c.spec.args.resize(r.Bounded(256));

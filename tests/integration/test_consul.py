@@ -116,6 +116,29 @@ class ConsulApi(unittest.TestCase):
         _, _, passing = self.d.request("GET", "/v1/health/service/web?passing=true")
         self.assertEqual(len(passing), 1)
 
+    def test_each_of_several_ttl_checks_is_a_lease_of_its_own(self):
+        status, _, err = self.register(
+            {"Name": "web", "ID": "w1", "Port": 80, "Address": "10.0.0.1",
+             "Checks": [{"TTL": "30s"}, {"CheckID": "disk", "TTL": "1s"}]})
+        self.assertEqual(status, 200, err)
+        self.assertEqual(addresses(self.d.dig("web.service.discovery", "A")), ["10.0.0.1"])
+        # Only the first is renewed: the one-second check runs out, and takes the
+        # instance out of DNS and out of ?passing while the lease still runs.
+        self.assertEqual(self.d.request("PUT", "/v1/agent/check/pass/service:w1:1")[0], 200)
+
+        def disk():
+            _, _, every = self.d.request("GET", "/v1/health/service/web")
+            return {c["CheckID"]: c["Status"] for c in every[0]["Checks"]}
+        harness.poll_until(lambda: disk().get("disk") == "critical", timeout=10,
+                           message="the disk check runs out")
+        self.assertEqual(disk()["service:w1:1"], "passing")
+        self.assertEqual(self.d.request("GET", "/v1/health/service/web?passing")[2], [])
+        self.assertEqual(addresses(self.d.dig("web.service.discovery", "A")), [])
+        # Its own pass brings the instance back.
+        self.assertEqual(self.d.request("PUT", "/v1/agent/check/pass/disk")[0], 200)
+        self.assertEqual(disk(), {"service:w1:1": "passing", "disk": "passing"})
+        self.assertEqual(addresses(self.d.dig("web.service.discovery", "A")), ["10.0.0.1"])
+
     def test_maintenance_takes_the_instance_out_of_dns_and_back(self):
         self.register({"Name": "web", "ID": "w1", "Port": 80, "Address": "10.0.0.1"})
         path = "/v1/agent/service/maintenance/w1?enable=true&reason=" + urllib.parse.quote("db move")

@@ -5,8 +5,9 @@ vmagent (VictoriaMetrics), whose consul_sd_configs is its own implementation wit
 Prometheus' labels and a Prometheus-style /api/v1/targets. It asks /v1/agent/self first,
 then /v1/catalog/services and /v1/health/service/<svc> as blocking queries (`stale`,
 `wait`). The instances registered through the Consul API must appear as targets with
-__meta_consul_service, __meta_consul_tags and __meta_consul_health, and a deregistered
-one must leave. Free loopback ports; every wait is a bounded poll; vmagent is stopped by
+__meta_consul_service, __meta_consul_tags and __meta_consul_health, a failed TTL check
+must show as the target's health `critical` (and `passing` again after a pass), and a
+deregistered one must leave. Free loopback ports; every wait is a bounded poll; vmagent is stopped by
 its PID.
 """
 
@@ -45,7 +46,12 @@ class ConsulServiceDiscovery(unittest.TestCase):
                     "    scrape_interval: 1s\n"
                     "    consul_sd_configs:\n"
                     "      - server: \"%s:%d\"\n"
-                    "        services: [web]\n" % self.d.http[0])
+                    "        services: [web]\n"
+                    # vmagent keeps a target's first discovered labels while its own
+                    # labels stay the same: the health becomes a label of the target.
+                    "    relabel_configs:\n"
+                    "      - source_labels: [__meta_consul_health]\n"
+                    "        target_label: health\n" % self.d.http[0])
         self.port = harness.free_port(harness.socket.SOCK_STREAM)
         self.log = open(os.path.join(self.tmp.name, "vmagent.log"), "wb")
         self.addCleanup(self.log.close)
@@ -67,7 +73,7 @@ class ConsulServiceDiscovery(unittest.TestCase):
                 body = json.load(r)
         except OSError:
             return None
-        return {t["discoveredLabels"]["__address__"]: t["discoveredLabels"]
+        return {t["discoveredLabels"]["__address__"]: dict(t["discoveredLabels"], **t["labels"])
                 for t in body["data"]["activeTargets"]}
 
     def test_registered_instances_become_targets_and_a_deregistered_one_leaves(self):
@@ -79,6 +85,15 @@ class ConsulServiceDiscovery(unittest.TestCase):
         self.assertEqual(labels["__meta_consul_tags"], ",v1,traefik.enable=true,")
         self.assertEqual(labels["__meta_consul_health"], "passing")
         self.assertEqual(labels["__meta_consul_dc"], "dc1")
+        # A failed TTL check shows as the target's health, and passing again as well.
+        self.assertEqual(self.d.request("PUT", "/v1/agent/check/fail/service:web-2")[0], 200)
+        poll_until(lambda: (self.targets() or {}).get("127.0.0.1:9102", {})
+                   .get("health") == "critical", timeout=20,
+                   message="vmagent shows web-2 critical")
+        self.assertEqual(self.d.request("PUT", "/v1/agent/check/pass/service:web-2")[0], 200)
+        poll_until(lambda: (self.targets() or {}).get("127.0.0.1:9102", {})
+                   .get("health") == "passing", timeout=20,
+                   message="vmagent shows web-2 passing again")
         # Deregistering takes the target away.
         self.assertEqual(self.d.request("PUT", "/v1/agent/service/deregister/web-1")[0], 200)
         poll_until(lambda: sorted(self.targets() or {}) == ["127.0.0.1:9102"], timeout=20,

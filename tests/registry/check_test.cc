@@ -202,3 +202,107 @@ TEST_CASE("check results for unknown instances or checks are refused", "[check]"
         "status");
   CHECK(reg.Owned("web", "web-1"));
 }
+
+namespace {
+
+CheckSpec Ttl(Duration ttl) {
+  CheckSpec c;
+  c.kind = CheckKind::kTtl;
+  c.interval = ttl;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a TTL check is a lease of its own, beside the instance's", "[check][ttl]") {
+  FakeClock clock;
+  RegistryConfig config;
+  config.self_preservation.enabled = false;
+  Registry reg(clock, config);
+  EventLog log;
+  reg.AddObserver(&log);
+  InstanceSpec s = Spec("web", "web-1", 10s);
+  s.checks = {Ttl(3s), Ttl(6s)};
+  REQUIRE(reg.Register(s));
+  CHECK(reg.Find("web", "web-1")->health == Health::kPassing);  // they start passing
+
+  SECTION("each runs out on its own, at its deadline") {
+    clock.Advance(2s);
+    REQUIRE(reg.Heartbeat("web", "web-1"));  // the lease only
+    clock.Advance(999ms);
+    reg.Tick();
+    CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+    CHECK(reg.NextDeadline() == clock.Now() + 1ms);
+    clock.Advance(1ms);
+    const uint64_t before = reg.index();
+    reg.Tick();
+    const Instance* in = reg.Find("web", "web-1");
+    CHECK(in->health == Health::kCritical);
+    CHECK(in->own_health == Health::kPassing);  // the lease is fine
+    CHECK(in->checks[0].status == Health::kCritical);
+    CHECK(in->checks[0].output == "TTL expired");
+    CHECK(in->checks[1].status == Health::kPassing);
+    CHECK(reg.index() == before + 1);
+    CHECK(log.entries.back().kind == Kind::kHealthChanged);
+
+    SECTION("its heartbeat makes it passing again and renews only it") {
+      REQUIRE(reg.SetCheckResult("web", "web-1", 0, Health::kPassing, "", 3000));
+      CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+      clock.Advance(2s);
+      REQUIRE(reg.SetCheckResult("web", "web-1", 0, Health::kPassing, "", 5000));
+      clock.Advance(1s);  // 6 s after registering: the second one runs out
+      reg.Tick();
+      in = reg.Find("web", "web-1");
+      CHECK(in->checks[0].status == Health::kPassing);
+      CHECK(in->checks[1].status == Health::kCritical);
+      CHECK(in->health == Health::kCritical);
+    }
+    SECTION("critical, it is removed after deregister_after") {
+      clock.Advance(config.deregister_after);
+      REQUIRE(reg.Heartbeat("web", "web-1"));
+      REQUIRE(reg.SetCheckResult("web", "web-1", 1, Health::kPassing, "", 1));
+      reg.Tick();
+      CHECK(reg.Find("web", "web-1") == nullptr);
+    }
+    SECTION("re-registering renews every TTL check") {
+      REQUIRE(reg.Register(s));
+      CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+      clock.Advance(2999ms);
+      reg.Tick();
+      CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+    }
+  }
+  SECTION("a heartbeat that changes nothing visible still renews it") {
+    for (int i = 0; i < 5; ++i) {
+      clock.Advance(2s);
+      const uint64_t before = reg.index();
+      REQUIRE(reg.SetCheckResult("web", "web-1", 0, Health::kPassing, "", 1));
+      REQUIRE(reg.SetCheckResult("web", "web-1", 1, Health::kPassing, "", 1));
+      REQUIRE(reg.Heartbeat("web", "web-1"));
+      CHECK(reg.index() == before);
+      reg.Tick();
+      CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+    }
+  }
+  SECTION("a failed one stays critical until its next pass, past its TTL") {
+    REQUIRE(reg.SetCheckResult("web", "web-1", 1, Health::kCritical, "down", 1));
+    CHECK(reg.Find("web", "web-1")->health == Health::kCritical);
+    clock.Advance(7s);
+    REQUIRE(reg.Heartbeat("web", "web-1"));
+    REQUIRE(reg.SetCheckResult("web", "web-1", 0, Health::kPassing, "", 1));
+    reg.Tick();
+    CHECK(reg.Find("web", "web-1")->checks[1].output == "down");
+    REQUIRE(reg.SetCheckResult("web", "web-1", 1, Health::kWarning, "slow", 1));
+    CHECK(reg.Find("web", "web-1")->health == Health::kWarning);
+  }
+  reg.RemoveObserver(&log);
+}
+
+TEST_CASE("a TTL check has no target and a TTL of 100ms to 24h", "[check][ttl]") {
+  CHECK(ValidateCheck(Ttl(1s), "checks[0]"));
+  CHECK(ValidateCheck(Ttl(50ms), "checks[0]").error().field == "checks[0].ttl");
+  CHECK(ValidateCheck(Ttl(25h), "checks[0]").error().field == "checks[0].ttl");
+  CheckSpec with_target = Ttl(1s);
+  with_target.target = "h:1";
+  CHECK(ValidateCheck(with_target, "checks[0]").error().field == "checks[0].ttl");
+}
