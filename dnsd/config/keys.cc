@@ -62,7 +62,7 @@ const KeySpec kKeys[] = {
   {.path = "http.max_connections", .field = +[](Config& c) -> uint32_t& { return c.http.max_connections; },
    .min = 1, .max = 1'000'000, .help = "open HTTP connections at most; more are closed at once"},
   {.path = "http.header_timeout", .field = +[](Config& c) -> Duration& { return c.http.header_timeout; },
-   .min = 1, .max = kHour, .help = "a request head must arrive within this, else the connection closes"},
+   .min = 100, .max = kHour, .help = "a request head must arrive within this, else the connection closes"},
   {.path = "http.tls.cert", .field = +[](Config& c) -> string& { return c.http.tls_cert; },
    .help = "PEM certificate (chain) file; with http.tls.key the HTTP listeners speak HTTPS only"},
   {.path = "http.tls.key", .field = +[](Config& c) -> string& { return c.http.tls_key; },

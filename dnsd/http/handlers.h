@@ -66,6 +66,10 @@ Params ParseParams(std::string_view query);
 // when no tokens are configured); otherwise the 401/403 response.
 std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
                                        uint64_t index, Grant& grant);
+// For a write whose service the caller does not check: only a token for every service
+// may make it, a scoped one gets 403 (safe for a front end that does not check scopes).
+std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
+                                       uint64_t index);
 // nullopt when grant may write the (lower-case) service; otherwise the 403 response.
 std::optional<HttpResponse> CheckScope(const Grant& grant, std::string_view service,
                                        uint64_t index);

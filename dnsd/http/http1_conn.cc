@@ -214,7 +214,9 @@ void Http1Conn::OnWritten(int status) {
 void Http1Conn::HandOver() {
   handed_over_ = true;
   uv_read_stop(stream());
-  host_.HandOver(*this, std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+  // Nothing read yet (StartWithH2o): no buffer at all.
+  host_.HandOver(*this, in_ ? std::string_view(in_.get() + in_begin_, in_end_ - in_begin_)
+                            : std::string_view());
   // h2o owns the socket now (and its data pointer); only the memory is left to free.
   in_.reset();
   in_capacity_ = in_begin_ = in_end_ = 0;

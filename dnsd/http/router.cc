@@ -216,6 +216,18 @@ std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
   return ErrorResponse(403, "the token is not valid", "Authorization", index);
 }
 
+std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
+                                                 const RouterOptions& options, uint64_t index) {
+  Grant grant;
+  if (std::optional<HttpResponse> denied = CheckToken(request, options, index, grant)) {
+    return denied;
+  }
+  if (grant.all) return std::nullopt;
+  return ErrorResponse(403, "the token may write only some services, and this endpoint is not "
+                            "checked against them: it needs a token for every service",
+                       "Authorization", index);
+}
+
 std::optional<HttpResponse> internal::CheckScope(const Grant& grant, std::string_view service,
                                                  uint64_t index) {
   if (grant.Allows(service)) return std::nullopt;
