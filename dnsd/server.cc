@@ -185,6 +185,10 @@ std::vector<std::string> CheckResources(const config::Config& config) {
   std::vector<std::string> problems;
   for (const zones::LoadError& e : LoadZones(config).errors) problems.push_back(e.ToString());
   for (const std::string& e : Upstreams(config).errors) problems.push_back(e);
+  if (!config.http.tls_cert.empty() && !config.http.tls_key.empty()) {
+    std::string tls = http::CheckTls(config.http.tls_cert, config.http.tls_key);
+    if (!tls.empty()) problems.push_back(std::move(tls));
+  }
   return problems;
 }
 

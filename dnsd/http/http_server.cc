@@ -325,6 +325,12 @@ void HttpServer::Impl::Respond(h2o_req_t* req, const HttpResponse& response) {
   internal::SendResponse(req, response);
 }
 
+std::string CheckTls(const std::string& cert_file, const std::string& key_file) {
+  std::string error;
+  internal::TlsContext ctx = internal::LoadTlsContext(cert_file, key_file, error);
+  return ctx ? std::string() : error;
+}
+
 HttpServer::HttpServer(uv_loop_t* loop, const registry::Registry& registry,
                        registry::Store& store, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(loop, registry, store, std::move(options))) {}

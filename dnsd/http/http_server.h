@@ -49,6 +49,10 @@ struct HttpServerOptions {
   std::function<void(std::string&)> render_metrics;
 };
 
+// Loads http.tls's certificate and key as Listen() would (for --check-config): "" when
+// they are good, else the problem naming the key and the file.
+std::string CheckTls(const std::string& cert_file, const std::string& key_file);
+
 class HttpServer {
  public:
   HttpServer(uv_loop_t* loop, const registry::Registry& registry, registry::Store& store,

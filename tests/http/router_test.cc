@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dnsd/http/handlers.h"
 #include "tests/http/router_fixture.h"
 
 namespace dnsd::http {
@@ -222,6 +223,24 @@ TEST_CASE("Consul writes check the scope of the service an id belongs to", "[htt
   CHECK(consul("/v1/agent/service/deregister/api-1", "", "team") == 200);
   CHECK(consul("/v1/agent/service/deregister/db-1", "", "wrong") == 403);
   CHECK(consul("/v1/agent/service/deregister/db-1", "", "admin") == 200);
+}
+
+TEST_CASE("a front end that checks no scope takes only tokens for every service",
+          "[http][router]") {
+  RouterOptions options;
+  options.tokens = {AccessToken{"admin"}, AccessToken{"team", {"*"}, true}};
+  HttpRequest r;
+  r.method = "PUT";
+  r.authorization = "Bearer admin";
+  CHECK_FALSE(internal::CheckToken(r, options, 1).has_value());
+  r.authorization = "Bearer team";
+  std::optional<HttpResponse> denied = internal::CheckToken(r, options, 1);
+  REQUIRE(denied.has_value());
+  CHECK(denied->status == 403);
+  r.authorization.reset();
+  CHECK(internal::CheckToken(r, options, 1)->status == 401);
+  options.tokens.clear();
+  CHECK_FALSE(internal::CheckToken(r, options, 1).has_value());
 }
 
 }  // namespace

@@ -126,6 +126,7 @@ class MaxConnectionsTest(unittest.TestCase):
     CONFIG = """
 http:
   max_connections: %d
+  header_timeout: 1h
 dns:
   tcp_max_connections: 3
   workers: 1
@@ -144,46 +145,42 @@ dns:
         d = self.dnsd
         for i in range(5):
             d.register("api", "a%d" % i, address="10.0.1.%d" % (i + 1), port=80)
-        d._http_conn.close()  # the harness's own connection is one of the CAP
-        d._http_conn = None
         addr = d.http[0]
-        # Fill the cap with idle connections; each one is served (the last one proves all
-        # were accepted before it).
-        for _ in range(self.CAP):
+        # The harness's keep-alive connection is one of the CAP; fill the rest with
+        # connections, each served once (so dnsd has surely accepted it).
+        for _ in range(self.CAP - 1):
             s = socket.create_connection(addr, timeout=5)
             self.socks.append(s)
-        self.assertIn(b" 200 ", fetch_one(self.socks[-1], b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-        extra = []
+            self.assertIn(b" 200 ", fetch_one(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
         for _ in range(3):
-            s = socket.create_connection(addr, timeout=5)
-            extra.append(s)
-            try:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                data = s.recv(1)
-            except (ConnectionResetError, BrokenPipeError):
-                data = b""
-            self.assertEqual(data, b"", "a connection beyond the cap was served")
-            s.close()
-        # DNS still answers from the registry meanwhile.
+            with socket.create_connection(addr, timeout=5) as s:
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    data = s.recv(1)
+                except (ConnectionResetError, BrokenPipeError):
+                    data = b""
+                self.assertEqual(data, b"", "a connection beyond the cap was served")
+        # Open connections are untouched, and DNS answers from the registry meanwhile.
+        self.assertIn(b" 200 ", fetch_one(self.socks[0], b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
         self.assertEqual(len(d.dig("api.service.discovery").rdata(rtype="A")), 5)
-        # Freeing the cap lets clients in again; everything registered is still there.
+        # Freeing the cap lets new clients in again; everything registered is still there.
         for s in self.socks[:5]:
             s.close()
         self.socks = self.socks[5:]
-        status, _, body = poll_until(lambda: self.try_request("GET", "/v1/services/api"),
-                                     timeout=10, message="a connection below the cap")
+        poll_until(self.new_connection_served, timeout=10, message="a new connection below the cap")
+        status, _, body = d.request("GET", "/v1/services/api")
         self.assertEqual(status, 200)
         self.assertEqual(len(body["instances"]), 5)
         text = d.metrics()
         self.assertGreaterEqual(metric_value(text, "dnsd_http_connections_rejected_total"), 3)
         self.assertLessEqual(metric_value(text, "dnsd_http_connections"), self.CAP)
 
-    def try_request(self, method, path):
+    def new_connection_served(self):
         try:
-            return self.dnsd.request(method, path)
-        except (OSError, harness.http.client.HTTPException):
-            self.dnsd._http_conn = None
-            return None
+            with socket.create_connection(self.dnsd.http[0], timeout=5) as s:
+                return b" 200 " in fetch_one(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        except (ConnectionResetError, BrokenPipeError, AssertionError):
+            return False
 
     def test_dns_tcp_cap_keeps_answering_what_was_registered(self):
         d = self.dnsd

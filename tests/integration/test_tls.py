@@ -172,12 +172,12 @@ class TlsStartupErrorTest(unittest.TestCase):
         self.addCleanup(self.tmp.cleanup)
         self.cert, self.key = make_certificate(self.tmp.name)
 
-    def run_dnsd(self, cert, key):
+    def run_dnsd(self, cert, key, extra=()):
         path = os.path.join(self.tmp.name, "dnsd.yaml")
         with open(path, "w") as f:
             f.write('http:\n  tls: {cert: "%s", key: "%s"}\n' % (cert, key))
         proc = subprocess.Popen([harness.DNSD_BIN, "--config", path, "--dns-listen", "127.0.0.1:0",
-                                 "--http-listen", "127.0.0.1:0"],
+                                 "--http-listen", "127.0.0.1:0"] + list(extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             out, err = proc.communicate(timeout=15)
@@ -201,6 +201,12 @@ class TlsStartupErrorTest(unittest.TestCase):
                 self.assertEqual(code, 1, err)
                 self.assertNotIn("listening", out)
                 self.assertIn(expected, err)
+                code, out, err = self.run_dnsd(cert, key, ["--check-config"])
+                self.assertEqual(code, 1, err)
+                self.assertIn(expected, err)
+        code, out, err = self.run_dnsd(self.cert, self.key, ["--check-config"])
+        self.assertEqual(code, 0, err)
+        self.assertIn("config OK", out)
 
 
 if __name__ == "__main__":
