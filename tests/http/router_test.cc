@@ -106,7 +106,7 @@ TEST_CASE("a Content-Length over max_body is refused even before the body", "[ht
 
 TEST_CASE("with tokens, writes need a valid bearer token and reads do not", "[http][router]") {
   RouterFixture f;
-  f.options.tokens = {AccessToken{"s3cret"}, AccessToken{"other"}};
+  f.options.tokens = {AccessToken{"s3cret", {}, false}, AccessToken{"other", {}, false}};
   const std::string inst = "/v1/services/web/instances/a";
   std::string before = f.Fingerprint();
   HttpResponse missing = f.Call("PUT", inst, R"({"port":80})");
@@ -155,7 +155,7 @@ TEST_CASE("unmatched paths use one metrics label", "[http][router]") {
 
 TEST_CASE("a scoped token writes only the services its patterns match", "[http][router]") {
   RouterFixture f;
-  f.options.tokens = {AccessToken{"admin"}, AccessToken{"team", {"api", "web-*"}, true}};
+  f.options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"api", "web-*"}, true}};
   const std::string body = R"({"address":"10.0.0.1","port":80})";
   CHECK(f.Call("PUT", "/v1/services/api/instances/a", body, "Bearer team").status == 200);
   CHECK(f.Call("PUT", "/v1/services/API/instances/b", body, "Bearer team").status == 200);
@@ -182,7 +182,7 @@ TEST_CASE("a scoped token writes only the services its patterns match", "[http][
 
 TEST_CASE("Consul writes check the scope of the service an id belongs to", "[http][router]") {
   RouterFixture f;
-  f.options.tokens = {AccessToken{"admin"}, AccessToken{"team", {"api"}, true}};
+  f.options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"api"}, true}};
   auto consul = [&](const std::string& target, const std::string& body,
                     const std::string& token) {
     HttpRequest r;
@@ -228,7 +228,7 @@ TEST_CASE("Consul writes check the scope of the service an id belongs to", "[htt
 TEST_CASE("a front end that checks no scope takes only tokens for every service",
           "[http][router]") {
   RouterOptions options;
-  options.tokens = {AccessToken{"admin"}, AccessToken{"team", {"*"}, true}};
+  options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"*"}, true}};
   HttpRequest r;
   r.method = "PUT";
   r.authorization = "Bearer admin";
