@@ -1,7 +1,11 @@
 # dnsd container image: Debian 12 (bookworm), two stages.
 #   docker build -t dnsd .
-#   docker run --rm -p 8600:8600/udp -p 8600:8600/tcp -p 8500:8500 dnsd
-#   docker run --rm -v $PWD/dnsd.yaml:/etc/dnsd/dnsd.yaml:ro dnsd --config /etc/dnsd/dnsd.yaml
+#   docker run --rm -p 8600:8600/udp -p 8600:8600/tcp dnsd
+#   docker run --rm -p 8600:8600/udp -p 8600:8600/tcp -p 8500:8500 \
+#     -v $PWD/dnsd.yaml:/etc/dnsd/dnsd.yaml:ro dnsd
+# The baked-in configuration (examples/docker/dnsd.yaml) keeps the HTTP API on the
+# container's loopback: mount one with http.listen on 0.0.0.0 and http.tokens to register
+# from outside.
 # The build stage installs exactly .ci/packages (the list the README's commands use),
 # builds dnsd and runs its unit tests.
 

@@ -2,7 +2,9 @@
 // line, handles --version and --check-config, and runs the Server.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -29,6 +31,26 @@ int CheckConfig(const dnsd::config::CommandLine& cl) {
   return 0;
 }
 
+// Every connection takes a descriptor: the soft RLIMIT_NOFILE (often 1024) is raised
+// towards what http.max_connections and dns.tcp_max_connections may hold open, as far as
+// the hard limit allows, so that the limits of SPEC §12 are dnsd's and not EMFILE's.
+void RaiseFileLimit(const dnsd::config::Config& cfg) {
+  const rlim_t wanted = rlim_t{cfg.http.max_connections} + cfg.dns.tcp_max_connections + 256;
+  struct rlimit limit {};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  const rlim_t target = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  if (target > limit.rlim_cur) {
+    limit.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open files limit is {}, below http.max_connections + dns.tcp_max_connections + 256 = {}: "
+        "connections beyond it fail to be accepted",
+        static_cast<uint64_t>(limit.rlim_cur), static_cast<uint64_t>(wanted));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,6 +74,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dnsd: %s\n", error.c_str());
     return 2;
   }
+  RaiseFileLimit(cl.config);
   try {
     dnsd::Server server(std::move(cl.config));
     return server.Run();

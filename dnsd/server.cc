@@ -185,6 +185,10 @@ std::vector<std::string> CheckResources(const config::Config& config) {
   std::vector<std::string> problems;
   for (const zones::LoadError& e : LoadZones(config).errors) problems.push_back(e.ToString());
   for (const std::string& e : Upstreams(config).errors) problems.push_back(e);
+  if (!config.http.tls_cert.empty() && !config.http.tls_key.empty()) {
+    std::string tls = http::CheckTls(config.http.tls_cert, config.http.tls_key);
+    if (!tls.empty()) problems.push_back(std::move(tls));
+  }
   return problems;
 }
 
@@ -357,8 +361,14 @@ void Server::StartDns() {
 std::vector<std::string> Server::StartHttp() {
   http::HttpServerOptions options;
   options.listen = config_.http.listen;
-  options.tokens = config_.http.tokens;
+  for (const config::HttpToken& t : config_.http.tokens) {
+    options.tokens.push_back(http::AccessToken{t.token, t.services, t.scoped});
+  }
   options.max_body = config_.http.max_body;
+  options.max_connections = config_.http.max_connections;
+  options.header_timeout = config_.http.header_timeout;
+  options.tls_cert = config_.http.tls_cert;
+  options.tls_key = config_.http.tls_key;
   options.include_warning = config_.dns.include_warning;
   options.version = DNSD_VERSION;
   options.datacenter = config_.consul.datacenter;
@@ -367,6 +377,9 @@ std::vector<std::string> Server::StartHttp() {
     if (!dns_) return;
     std::vector<const metrics::DnsMetrics*> workers = dns_->metrics();
     metrics::RenderDns(workers, out);
+    metrics::Header(out, "dnsd_dns_tcp_connections", "gauge",
+                    "Open DNS TCP connections over all workers, at most dns.tcp_max_connections.");
+    metrics::Sample(out, "dnsd_dns_tcp_connections", "", dns_->tcp_connections());
     registry::StoreStatus status = store_->Status();
     RenderStorage(status, out);
     RenderCluster(status, out);

@@ -33,10 +33,23 @@ struct DnsConfig {
   bool chaos = false;
 };
 
+// One of http.tokens (SPEC §12): a plain string may write every service; a mapping
+// {token, services} only the services its patterns match ("api", "web-*"; lower-case).
+struct HttpToken {
+  std::string token;
+  std::vector<std::string> services;  // patterns; used only when scoped
+  bool scoped = false;
+  int line = 0;  // where it is in the file, for messages
+};
+
 struct HttpConfig {
   std::vector<addr::Address> listen{{"127.0.0.1", 8500}};
-  std::vector<std::string> tokens;
+  std::vector<HttpToken> tokens;
   uint64_t max_body = 65536;
+  uint32_t max_connections = 4096;  // open connections at most; more are closed at once
+  Duration header_timeout = std::chrono::seconds(10);  // a request head must arrive within
+  std::string tls_cert;  // http.tls.cert / http.tls.key: both set = HTTPS only
+  std::string tls_key;
 };
 
 struct ZonesConfig {

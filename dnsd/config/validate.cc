@@ -4,6 +4,7 @@
 
 #include "dnsd/config/apply.h"
 #include "dnsd/config/config.h"
+#include "dnsd/config/http_tokens.h"
 #include "dnsd/config/keys.h"
 
 namespace dnsd::config {
@@ -47,6 +48,11 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
   if (cfg.agent.servers.empty() && !cfg.agent.services.empty()) {
     Add(errors, "agent.services", "needs agent.servers: the servers to register them on");
   }
+  // HTTPS needs both halves; the files themselves are read at startup (named if bad).
+  if (cfg.http.tls_cert.empty() != cfg.http.tls_key.empty()) {
+    Add(errors, cfg.http.tls_cert.empty() ? "http.tls.cert" : "http.tls.key",
+        "http.tls needs both cert and key (or neither, for plain HTTP)");
+  }
   if (!cfg.cluster.etcd.empty() && !cfg.storage.data_dir.empty()) {
     Add(errors, "cluster.etcd", "cannot be used with storage.data_dir: etcd holds the registry");
   }
@@ -66,6 +72,7 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
 
 void Validate(const Config& cfg, std::vector<ConfigError>& errors) {
   for (const KeySpec& spec : ConfigKeys()) CheckStoredValue(spec, cfg, errors);
+  CheckHttpTokens(cfg, errors);
   CheckCrossFields(cfg, errors);
 }
 

@@ -5,6 +5,7 @@
 #include "dnsd/config/agent_services.h"
 #include "dnsd/config/apply.h"
 #include "dnsd/config/config.h"
+#include "dnsd/config/http_tokens.h"
 #include "dnsd/config/keys.h"
 
 namespace dnsd::config {
@@ -54,6 +55,8 @@ void WalkMap(const YAML::Node& map, const std::string& prefix, Config& cfg, Repo
       rep.Add(key_line, path, "given twice");
     } else if (path == kAgentServicesKey) {  // a list of maps: not a table key
       ApplyAgentServices(entry.second, key_line, cfg, rep);
+    } else if (path == kHttpTokensKey) {  // strings or maps: not a table key
+      ApplyHttpTokens(entry.second, key_line, cfg, rep);
     } else if (const KeySpec* spec = FindKey(path)) {
       ApplyValue(*spec, entry.second, key_line, path, true, cfg, rep);
     } else if (!IsSection(path)) {

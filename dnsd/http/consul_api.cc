@@ -244,12 +244,30 @@ std::vector<std::string> Segments(std::string_view path) {
 
 // The token of a Consul write: Authorization: Bearer, X-Consul-Token or ?token=.
 std::optional<HttpResponse> CheckConsulToken(const HttpRequest& request, const Params& p,
-                                             const RouterOptions& options, uint64_t index) {
-  if (options.tokens.empty()) return std::nullopt;
+                                             const RouterOptions& options, uint64_t index,
+                                             Grant& grant) {
+  if (options.tokens.empty()) {
+    grant.all = true;
+    return std::nullopt;
+  }
   HttpRequest with = request;
   std::optional<std::string> token = request.consul_token ? request.consul_token : p.Get("token");
   if (token && !request.authorization) with.authorization = "Bearer " + *token;
-  return internal::CheckToken(with, options, index);
+  return internal::CheckToken(with, options, index, grant);
+}
+
+// A scoped token may write only its services: the one a write names, and for a
+// registration that moves an ID from another service, that one too. Deregistrations and
+// checks name an ID; the router resolved it to its service already.
+std::optional<HttpResponse> CheckConsulScope(const Grant& grant,
+                                             const PendingWrite& write, uint64_t index) {
+  std::optional<HttpResponse> denied = internal::CheckScope(grant, write.service, index);
+  if (const auto* reg = std::get_if<registry::RegisterCommand>(&write.command);
+      !denied && reg && reg->moves_from) {
+    denied = internal::CheckScope(grant, *reg->moves_from, index);
+  }
+  if (denied) denied->headers.emplace_back("X-Consul-Index", std::to_string(std::max<uint64_t>(index, 1)));
+  return denied;
 }
 
 struct WriteRoute {
@@ -301,10 +319,15 @@ HttpResponse RouteWrite(const WriteRoute& w, const std::vector<std::string>& s,
                                 " bytes", "", index);
   }
   const Params p = ParseParams(request.query);
-  if (std::optional<HttpResponse> denied = CheckConsulToken(request, p, options, index)) {
+  Grant grant;
+  if (std::optional<HttpResponse> denied = CheckConsulToken(request, p, options, index, grant)) {
     return *denied;
   }
-  return DispatchWrite(s, request, p, registry);
+  HttpResponse r = DispatchWrite(s, request, p, registry);
+  if (r.write && !grant.all) {
+    if (std::optional<HttpResponse> denied = CheckConsulScope(grant, *r.write, index)) return *denied;
+  }
+  return r;
 }
 
 }  // namespace

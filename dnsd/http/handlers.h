@@ -62,8 +62,16 @@ struct Params {
   std::optional<std::string> Get(std::string_view key) const;  // the first
 };
 Params ParseParams(std::string_view query);
-// nullopt when the request may write; otherwise the 401/403 response.
+// nullopt when the request carries a valid write token (grant says what it may write, all
+// when no tokens are configured); otherwise the 401/403 response.
 std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
+                                       uint64_t index, Grant& grant);
+// For a write whose service the caller does not check: only a token for every service
+// may make it, a scoped one gets 403 (safe for a front end that does not check scopes).
+std::optional<HttpResponse> CheckToken(const HttpRequest& request, const RouterOptions& options,
+                                       uint64_t index);
+// nullopt when grant may write the (lower-case) service; otherwise the 403 response.
+std::optional<HttpResponse> CheckScope(const Grant& grant, std::string_view service,
                                        uint64_t index);
 
 // "healthy" as the API counts it: passing, plus warning when include_warning is set.

@@ -58,10 +58,14 @@ void Http1Conn::Start() {
   if (uv_read_start(stream(), &OnAllocCb, &OnReadCb) != 0) Close();
 }
 
-void Http1Conn::CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms) {
-  if (handed_over_ || writing_ || closing_ || awaiting_ != 0) return;
-  if (now_ms - idle_since_ms_ >= timeout_ms) Close();
+bool Http1Conn::CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms) {
+  if (handed_over_ || writing_ || closing_ || awaiting_ != 0) return false;
+  if (now_ms - idle_since_ms_ < timeout_ms) return false;
+  Close();
+  return true;
 }
+
+void Http1Conn::StartWithH2o() { HandOver(); }
 
 void Http1Conn::OnHandleClosed(void* p) {
   auto* conn = static_cast<Http1Conn*>(p);
@@ -210,7 +214,9 @@ void Http1Conn::OnWritten(int status) {
 void Http1Conn::HandOver() {
   handed_over_ = true;
   uv_read_stop(stream());
-  host_.HandOver(*this, std::string_view(in_.get() + in_begin_, in_end_ - in_begin_));
+  // Nothing read yet (StartWithH2o): no buffer at all.
+  host_.HandOver(*this, in_ ? std::string_view(in_.get() + in_begin_, in_end_ - in_begin_)
+                            : std::string_view());
   // h2o owns the socket now (and its data pointer); only the memory is left to free.
   in_.reset();
   in_capacity_ = in_begin_ = in_end_ = 0;

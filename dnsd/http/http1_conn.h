@@ -79,9 +79,21 @@ class Http1Conn {
   void set_awaiting(uint64_t id) { awaiting_ = id; }
   // The answer of the awaited write: sent, then serving resumes.
   void Complete(HttpResponse response);
-  // h2o's request timeout for a connection still served here: closes it when no request
-  // has been completed within timeout_ms of the last answer (or of the accept).
-  void CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms);
+  // http.header_timeout (h2o's request timeout) for a connection still served here: closes
+  // it when no request has been completed within timeout_ms of the last answer (or of the
+  // accept); true when it did.
+  bool CloseIfIdle(uint64_t now_ms, uint64_t timeout_ms);
+  // Hands the socket to h2o before reading anything (HTTPS: h2o does the handshake).
+  void StartWithH2o();
+
+  // After the hand-over, kept by the server to tell h2o's timeout closes from others: h2o's
+  // socket, the requests h2o is serving, and when the last one ended (or the hand-over).
+  struct H2oState {
+    void* socket = nullptr;  // h2o_socket_t*
+    uint32_t in_flight = 0;
+    uint64_t since_ms = 0;
+  };
+  H2oState& h2o() { return h2o_; }
 
  private:
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(handle_); }
@@ -117,6 +129,7 @@ class Http1Conn {
   uv_buf_t write_buf_{};
   uint64_t idle_since_ms_ = 0;
   uint64_t awaiting_ = 0;
+  H2oState h2o_;
   bool writing_ = false;  // a uv_write is in flight (reading is stopped meanwhile)
   bool close_after_write_ = false;
   bool handed_over_ = false;

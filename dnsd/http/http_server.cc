@@ -33,6 +33,11 @@ void HttpServer::Impl::InitH2o() {
   // h2o answers bodies beyond its own limit with a plain-text 413; keep that limit above
   // max_body so that the router's JSON 413 is what clients normally see.
   config_.max_request_entity_size = std::max<uint64_t>(options_.max_body * 2, 4096);
+  // http.header_timeout on h2o's connections: a request head (HTTP/1), the TLS handshake,
+  // an HTTP/2 connection without streams. The fast path keeps the same timeout itself.
+  config_.http1.req_timeout = header_timeout_ms_;
+  config_.handshake_timeout = header_timeout_ms_;
+  config_.http2.idle_timeout = header_timeout_ms_;
   h2o_hostconf_t* host =
       h2o_config_register_host(&config_, h2o_iovec_init(H2O_STRLIT("default")), 65535);
   h2o_pathconf_t* path = h2o_config_register_path(host, "/", 0);
@@ -42,17 +47,36 @@ void HttpServer::Impl::InitH2o() {
   h2o_context_init(&context_, loop_, &config_);
   accept_ctx_.ctx = &context_;
   accept_ctx_.hosts = config_.hosts;
+  accept_ctx_.ssl_ctx = tls_.get();  // nullptr: plain HTTP
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
   idle_timer_.Init([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
   idle_timer_.get()->data = this;
-  uv_timer_start(idle_timer_.get(), &Impl::OnIdleTimerCb, kIdleSweepMs, kIdleSweepMs);
+  const uint64_t sweep = std::clamp<uint64_t>(header_timeout_ms_ / 4, 1, kIdleSweepMs);
+  uv_timer_start(idle_timer_.get(), &Impl::OnIdleTimerCb, sweep, sweep);
+}
+
+void HttpServer::Impl::RenderConnectionMetrics(std::string& out) const {
+  metrics::Header(out, "dnsd_http_connections", "gauge",
+                  "Open HTTP connections (fast path and h2o), at most http.max_connections.");
+  metrics::Sample(out, "dnsd_http_connections", "", connections_.size());
+  metrics::Header(out, "dnsd_http_connections_rejected_total", "counter",
+                  "HTTP connections closed at once because http.max_connections were open.");
+  metrics::Sample(out, "dnsd_http_connections_rejected_total", "", rejected_);
+  metrics::Header(out, "dnsd_http_header_timeouts_total", "counter",
+                  "HTTP connections closed because no complete request head arrived within "
+                  "http.header_timeout.");
+  metrics::Sample(out, "dnsd_http_header_timeouts_total", "", header_timeouts_);
 }
 
 std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
   if (state_ != State::kIdle) {
     error = "http: Listen called twice";
     return {};
+  }
+  if (!options_.tls_cert.empty() || !options_.tls_key.empty()) {
+    tls_ = internal::LoadTlsContext(options_.tls_cert, options_.tls_key, error);
+    if (!tls_) return {};
   }
   InitH2o();
   state_ = State::kListening;
@@ -89,7 +113,7 @@ bool HttpServer::Impl::ListenOn(const addr::Address& address, std::string& bound
   uv_tcp_getsockname(listener.get(), sa, &len);
   listeners_.push_back(std::move(listener));  // closed by Shutdown
   bound = internal::FormatSockaddr(sa);
-  spdlog::info("http: listening on {}", bound);
+  spdlog::info("http: listening on {}{}", bound, tls_ ? " (https)" : "");
   return true;
 }
 
@@ -98,6 +122,16 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
   if (status != 0) {
     spdlog::warn("http: accept: {}", uv_strerror(status));
     return;
+  }
+  if (self->connections_.size() >= self->options_.max_connections) {
+    // Closed at once (SPEC §12): accepted only to be closed, so that the backlog does not
+    // fill up with clients left waiting. Connections already open are untouched.
+    uv::UvHandle<uv_tcp_t> extra;
+    if (extra.Init([self](uv_tcp_t* t) { return uv_tcp_init(self->loop_, t); }) == 0 &&
+        uv_accept(stream, extra.stream()) == 0) {
+      ++self->rejected_;
+    }
+    return;  // `extra` closes here
   }
   auto owned = std::make_unique<internal::Http1Conn>(*self, self->config_.max_request_entity_size,
                                                      kServerName);
@@ -115,6 +149,8 @@ void HttpServer::Impl::OnAcceptCb(uv_stream_t* stream, int status) {
   // Answers go out in one write each; no Nagle delay behind an unacknowledged segment
   // (h2o's own server sets TCP_NODELAY too).
   uv_tcp_nodelay(conn->handle(), 1);
+  // The fast path reads plaintext: with TLS every connection is h2o's from the start.
+  if (self->tls_) return conn->StartWithH2o();
   conn->Start();
 }
 
@@ -126,10 +162,23 @@ void HttpServer::Impl::HandOver(internal::Http1Conn& conn, std::string_view unre
     std::memcpy(room.base, unread.data(), unread.size());
     sock->input->size += unread.size();
   }
+  conn.h2o() = internal::Http1Conn::H2oState{sock, 0, uv_now(loop_)};
+  h2o_conns_[sock] = &conn;
   h2o_accept(&accept_ctx_, sock);  // h2o serves the buffered request(s) from here on
 }
 
+// h2o closes a connection at its timeouts without telling why; one it closes with no
+// request in progress at least header_timeout after the last one ended was closed by them
+// (the client did not get to close it first: h2o's timer fired at exactly that age).
 void HttpServer::Impl::OnClosed(internal::Http1Conn& conn) {
+  if (conn.handed_over()) {
+    const internal::Http1Conn::H2oState& h = conn.h2o();
+    h2o_conns_.erase(h.socket);
+    if (h.in_flight == 0 && uv_now(loop_) - h.since_ms >= header_timeout_ms_ &&
+        state_ == State::kListening) {
+      ++header_timeouts_;
+    }
+  }
   if (conn.awaiting() != 0) awaiting_.erase(conn.awaiting());
   connections_.erase(&conn);  // frees conn
   if (state_ == State::kClosing) ScheduleTimer(0);
@@ -140,8 +189,29 @@ void HttpServer::Impl::OnIdleTimerCb(uv_timer_t* timer) {
   uint64_t now = uv_now(self->loop_);
   // Close() only starts uv_close; the set changes in the close callbacks, later.
   for (const auto& [conn, owned] : self->connections_) {
-    conn->CloseIfIdle(now, H2O_DEFAULT_HTTP1_REQ_TIMEOUT);
+    if (conn->CloseIfIdle(now, self->header_timeout_ms_)) ++self->header_timeouts_;
   }
+}
+
+void HttpServer::Impl::TrackH2oRequest(h2o_req_t* req) {
+  h2o_socket_t* sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn)
+                                                        : nullptr;
+  auto it = h2o_conns_.find(sock);
+  if (it == h2o_conns_.end()) return;
+  ++it->second->h2o().in_flight;
+  auto* token = static_cast<H2oRequestToken*>(
+      h2o_mem_alloc_shared(&req->pool, sizeof(H2oRequestToken), &Impl::OnH2oRequestDisposedCb));
+  token->impl = this;
+  token->socket = sock;
+}
+
+void HttpServer::Impl::OnH2oRequestDisposedCb(void* p) {
+  auto* token = static_cast<H2oRequestToken*>(p);
+  auto it = token->impl->h2o_conns_.find(token->socket);
+  if (it == token->impl->h2o_conns_.end()) return;
+  internal::Http1Conn::H2oState& h = it->second->h2o();
+  if (h.in_flight > 0) --h.in_flight;
+  h.since_ms = uv_now(token->impl->loop_);
 }
 
 int HttpServer::Impl::OnRequestCb(h2o_handler_t* self, h2o_req_t* req) {
@@ -177,6 +247,7 @@ std::optional<HttpResponse> HttpServer::Impl::Serve(const HttpRequest& request,
 void HttpServer::Impl::HandleRequest(h2o_req_t* req) {
   // No exception may reach h2o: anything thrown (allocation) becomes a 500.
   try {
+    TrackH2oRequest(req);
     HttpRequest request = internal::ToHttpRequest(req);
     HttpResponse response = Route(request, registry_, router_);
     spdlog::debug("http: {} {} -> {}{}", request.method, request.path, response.status,
@@ -252,6 +323,12 @@ void HttpServer::Impl::Deliver(uint64_t id, HttpResponse response) {
 void HttpServer::Impl::Respond(h2o_req_t* req, const HttpResponse& response) {
   http_metrics_.Record(response.route, response.status);
   internal::SendResponse(req, response);
+}
+
+std::string CheckTls(const std::string& cert_file, const std::string& key_file) {
+  std::string error;
+  internal::TlsContext ctx = internal::LoadTlsContext(cert_file, key_file, error);
+  return ctx ? std::string() : error;
 }
 
 HttpServer::HttpServer(uv_loop_t* loop, const registry::Registry& registry,

@@ -15,12 +15,14 @@
 
 #include <uv.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "dnsd/addr/address.h"
+#include "dnsd/http/access.h"
 #include "registry/registry.h"
 #include "registry/store.h"
 
@@ -28,8 +30,17 @@ namespace dnsd::http {
 
 struct HttpServerOptions {
   std::vector<addr::Address> listen;
-  std::vector<std::string> tokens;  // empty: writes need no token
+  std::vector<AccessToken> tokens;  // empty: writes need no token
   uint64_t max_body = 65536;
+  // SPEC §12: connections beyond max_connections are closed at once (counted); a request
+  // head (or an idle keep-alive connection's next one) not in within header_timeout closes
+  // the connection (counted when a head had begun).
+  uint32_t max_connections = 4096;
+  std::chrono::milliseconds header_timeout{10000};
+  // Both set: every listener speaks HTTPS only (h2o's TLS, HTTP/1.1 and HTTP/2 by ALPN);
+  // Listen() fails naming the file when either cannot be loaded.
+  std::string tls_cert;
+  std::string tls_key;
   bool include_warning = false;  // "healthy" counts warning too
   std::string version;           // for /v1/status
   std::string datacenter = "dc1";  // the Consul API's datacenter and node name
@@ -37,6 +48,10 @@ struct HttpServerOptions {
   // Appends extra Prometheus families (DNS metrics, gauges kept elsewhere) to /metrics.
   std::function<void(std::string&)> render_metrics;
 };
+
+// Loads http.tls's certificate and key as Listen() would (for --check-config): "" when
+// they are good, else the problem naming the key and the file.
+std::string CheckTls(const std::string& cert_file, const std::string& key_file);
 
 class HttpServer {
  public:

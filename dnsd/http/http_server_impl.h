@@ -3,6 +3,7 @@
 // shutdown). See http_server.cc for the lifetime rules.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "dnsd/http/http1_conn.h"
 #include "dnsd/http/http_server.h"
 #include "dnsd/http/router.h"
+#include "dnsd/http/tls_context.h"
 #include "dnsd/metrics/text.h"
 #include "dnsd/uv/uv_handle.h"
 
@@ -30,7 +32,7 @@ HttpResponse InternalError();
 struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host {
   enum class State { kIdle, kListening, kClosing, kDisposed, kClosed };
   static constexpr std::string_view kServerName = "dnsd";  // the Server header, h2o's and ours
-  static constexpr uint64_t kIdleSweepMs = 250;  // idle keep-alive closes after 10-10.25 s
+  static constexpr uint64_t kIdleSweepMs = 250;  // at most; header_timeout / 4 when shorter
 
   struct Handler {
     h2o_handler_t super;
@@ -44,6 +46,10 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
     Impl* impl;
     uint64_t id;
   };
+  struct H2oRequestToken {  // in every h2o request's pool: the request is over when freed
+    Impl* impl;
+    void* socket;  // h2o_socket_t* of its connection
+  };
   struct Awaiting {  // who gets the answer of a write once its store calls back
     internal::Http1Conn* conn;
     h2o_req_t* req;
@@ -51,7 +57,11 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
 
   Impl(uv_loop_t* loop, const registry::Registry& registry, registry::Store& store,
        HttpServerOptions options)
-      : loop_(loop), registry_(registry), store_(store), options_(std::move(options)) {
+      : loop_(loop),
+        registry_(registry),
+        store_(store),
+        options_(std::move(options)),
+        header_timeout_ms_(static_cast<uint64_t>(std::max<int64_t>(1, options_.header_timeout.count()))) {
     router_.clock = &clock_;
     router_.tokens = options_.tokens;
     router_.max_body = options_.max_body;
@@ -66,6 +76,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
       metrics::Header(out, "dnsd_http_blocking_queries", "gauge",
                       "Blocking queries parked until a change or their wait.");
       metrics::Sample(out, "dnsd_http_blocking_queries", "", waiters_.size());
+      RenderConnectionMetrics(out);
       if (options_.render_metrics) options_.render_metrics(out);
     };
     router_.feed = &feed_;
@@ -101,6 +112,9 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
 
  private:
   void InitH2o();
+  void RenderConnectionMetrics(std::string& out) const;
+  void TrackH2oRequest(h2o_req_t* req);
+  static void OnH2oRequestDisposedCb(void* token);
   bool ListenOn(const addr::Address& address, std::string& bound, std::string& error);
   void HandleRequest(h2o_req_t* req);
   void Respond(h2o_req_t* req, const HttpResponse& response);
@@ -143,6 +157,12 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   std::vector<uv::UvHandle<uv_tcp_t>> listeners_;  // data = Impl*
   // Every accepted connection until its handle has closed, handed over to h2o or not.
   std::unordered_map<internal::Http1Conn*, std::unique_ptr<internal::Http1Conn>> connections_;
+  // Handed-over connections by h2o's socket (h2o_socket_t*), for H2oRequestToken.
+  std::unordered_map<void*, internal::Http1Conn*> h2o_conns_;
+  internal::TlsContext tls_;      // set: HTTPS only, every connection goes to h2o
+  uint64_t header_timeout_ms_;    // http.header_timeout
+  uint64_t rejected_ = 0;         // connections closed at once at max_connections
+  uint64_t header_timeouts_ = 0;  // connections closed by the header timeout
   std::unordered_map<uint64_t, Awaiting> awaiting_;  // writes submitted, not yet answered
   uint64_t last_write_id_ = 0;
   uint64_t serving_ = 0;  // the write being submitted: a synchronous answer lands here

@@ -185,19 +185,16 @@ bool MethodAllowed(const Match& m, std::string_view method) {
   }
 }
 
-// Compares without an early exit, so the time taken does not reveal a matching prefix.
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 }  // namespace
 
 std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
-                                                 const RouterOptions& options, uint64_t index) {
-  if (options.tokens.empty()) return std::nullopt;
+                                                 const RouterOptions& options, uint64_t index,
+                                                 Grant& grant) {
+  grant = Grant{};
+  if (options.tokens.empty()) {
+    grant.all = true;
+    return std::nullopt;
+  }
   if (!request.authorization) {
     HttpResponse r = ErrorResponse(401, "this endpoint needs Authorization: Bearer <token>",
                                    "Authorization", index);
@@ -214,12 +211,30 @@ std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
     return r;
   }
   value.remove_prefix(kScheme.size());
-  bool ok = false;
-  for (const std::string& token : options.tokens) {
-    ok |= !token.empty() && ConstantTimeEquals(value, token);
-  }
-  if (ok) return std::nullopt;
+  grant = GrantFor(value, options.tokens);  // compares with every token
+  if (grant.all || !grant.scoped.empty()) return std::nullopt;
   return ErrorResponse(403, "the token is not valid", "Authorization", index);
+}
+
+std::optional<HttpResponse> internal::CheckToken(const HttpRequest& request,
+                                                 const RouterOptions& options, uint64_t index) {
+  Grant grant;
+  if (std::optional<HttpResponse> denied = CheckToken(request, options, index, grant)) {
+    return denied;
+  }
+  if (grant.all) return std::nullopt;
+  return ErrorResponse(403, "the token may write only some services, and this endpoint is not "
+                            "checked against them: it needs a token for every service",
+                       "Authorization", index);
+}
+
+std::optional<HttpResponse> internal::CheckScope(const Grant& grant, std::string_view service,
+                                                 uint64_t index) {
+  if (grant.Allows(service)) return std::nullopt;
+  // The name is the one in the request (bounded), never the token.
+  return ErrorResponse(
+      403, "the token may not write service " + std::string(service.substr(0, 63)), "Authorization",
+      index);
 }
 
 namespace {
@@ -286,7 +301,12 @@ HttpResponse Checked(const Match& m, const HttpRequest& request, const registry:
   }
   bool write = request.method == "PUT" || request.method == "DELETE";
   if (write) {
-    if (std::optional<HttpResponse> denied = internal::CheckToken(request, options, index)) {
+    Grant grant;
+    if (std::optional<HttpResponse> denied = internal::CheckToken(request, options, index, grant)) {
+      return *denied;
+    }
+    if (std::optional<HttpResponse> denied =
+            internal::CheckScope(grant, registry::ToLower(m.svc), index)) {
       return *denied;
     }
   }

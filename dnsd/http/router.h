@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "dnsd/http/access.h"
 #include "dnsd/metrics/metrics.h"
 #include "registry/clock.h"
 #include "registry/instance.h"
@@ -83,7 +84,7 @@ class RegistryFeed;
 
 struct RouterOptions {
   const registry::Clock* clock = nullptr;  // required; the registry's time base
-  std::vector<std::string> tokens;         // empty: writes need no token
+  std::vector<AccessToken> tokens;         // empty: writes need no token (SPEC §12)
   uint64_t max_body = 65536;
   bool include_warning = false;  // "healthy" counts warning too
   std::string version;

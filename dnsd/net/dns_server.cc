@@ -101,4 +101,8 @@ std::vector<const metrics::DnsMetrics*> DnsServer::metrics() const {
   return out;
 }
 
+uint32_t DnsServer::tcp_connections() const {
+  return context_ ? context_->tcp_connections.load(std::memory_order_relaxed) : 0;
+}
+
 }  // namespace dnsd::net

@@ -55,6 +55,8 @@ class DnsServer {
   void Stop();   // idempotent; joins the threads
   // Each worker's counters, for /metrics (read from the control thread).
   std::vector<const metrics::DnsMetrics*> metrics() const;
+  // Open TCP connections over all workers (at most tcp_max_connections).
+  uint32_t tcp_connections() const;
 
  private:
   bool BindAddress(const addr::Address& listen, std::string& bound, std::string& error);

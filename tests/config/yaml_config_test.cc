@@ -68,7 +68,9 @@ log:
   CHECK(cfg.dns.advertise == std::vector<std::string>{"10.0.0.1", "fd00::1"});
   CHECK(cfg.dns.chaos);
   CHECK(cfg.http.listen[0].port == 8501);
-  CHECK(cfg.http.tokens == std::vector<std::string>{"secret"});
+  REQUIRE(cfg.http.tokens.size() == 1);
+  CHECK(cfg.http.tokens[0].token == "secret");
+  CHECK_FALSE(cfg.http.tokens[0].scoped);
   CHECK(cfg.http.max_body == 1024);
   CHECK(cfg.registry.deregister_after == 2h);
   CHECK(cfg.registry.max_instances == 50);

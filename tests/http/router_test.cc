@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dnsd/http/handlers.h"
 #include "tests/http/router_fixture.h"
 
 namespace dnsd::http {
@@ -105,7 +106,7 @@ TEST_CASE("a Content-Length over max_body is refused even before the body", "[ht
 
 TEST_CASE("with tokens, writes need a valid bearer token and reads do not", "[http][router]") {
   RouterFixture f;
-  f.options.tokens = {"s3cret", "other"};
+  f.options.tokens = {AccessToken{"s3cret", {}, false}, AccessToken{"other", {}, false}};
   const std::string inst = "/v1/services/web/instances/a";
   std::string before = f.Fingerprint();
   HttpResponse missing = f.Call("PUT", inst, R"({"port":80})");
@@ -149,6 +150,97 @@ TEST_CASE("unmatched paths use one metrics label", "[http][router]") {
   CHECK(f.Get("/v1/services/web/instances/a/other").route == kUnmatchedRoute);
   CHECK(f.Get("/v1/services/%77eb").route == "/v1/services/{svc}");
   CHECK(Body(f.Get("/v1/services/%77eb"))["name"] == "web");
+}
+
+
+TEST_CASE("a scoped token writes only the services its patterns match", "[http][router]") {
+  RouterFixture f;
+  f.options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"api", "web-*"}, true}};
+  const std::string body = R"({"address":"10.0.0.1","port":80})";
+  CHECK(f.Call("PUT", "/v1/services/api/instances/a", body, "Bearer team").status == 200);
+  CHECK(f.Call("PUT", "/v1/services/API/instances/b", body, "Bearer team").status == 200);
+  CHECK(f.Call("PUT", "/v1/services/web-1/instances/a", body, "Bearer team").status == 200);
+  CHECK(f.Call("PUT", "/v1/services/db/instances/a", body, "Bearer admin").status == 200);
+  std::string before = f.Fingerprint();
+  HttpResponse denied = f.Call("PUT", "/v1/services/db/instances/b", body, "Bearer team");
+  CHECK(denied.status == 403);
+  CHECK(Body(denied)["field"] == "Authorization");
+  CHECK(Body(denied)["error"].get<std::string>().find("team") == std::string::npos);
+  CHECK(f.Call("PUT", "/v1/services/apiv2/instances/a", body, "Bearer team").status == 403);
+  CHECK(f.Call("PUT", "/v1/services/web/instances/a", body, "Bearer team").status == 403);
+  CHECK(f.Call("PUT", "/v1/services/db/instances/a/heartbeat", "", "Bearer team").status == 403);
+  CHECK(f.Call("PUT", "/v1/services/db/instances/a/status", R"({"status":"maintenance"})",
+               "Bearer team")
+            .status == 403);
+  CHECK(f.Call("DELETE", "/v1/services/db/instances/a", "", "Bearer team").status == 403);
+  CHECK(f.Fingerprint() == before);
+  CHECK(f.Call("PUT", "/v1/services/api/instances/a/heartbeat", "", "Bearer team").status == 200);
+  CHECK(f.Call("DELETE", "/v1/services/web-1/instances/a", "", "Bearer team").status == 200);
+  CHECK(f.Call("DELETE", "/v1/services/db/instances/a", "", "Bearer admin").status == 200);
+  CHECK(f.Get("/v1/services/db").status == 200);  // reads need no token
+}
+
+TEST_CASE("Consul writes check the scope of the service an id belongs to", "[http][router]") {
+  RouterFixture f;
+  f.options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"api"}, true}};
+  auto consul = [&](const std::string& target, const std::string& body,
+                    const std::string& token) {
+    HttpRequest r;
+    r.method = "PUT";
+    size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    if (q != std::string::npos) r.query = target.substr(q + 1);
+    r.body = body;
+    if (!token.empty()) r.consul_token = token;
+    r.peer = f.peer;
+    HttpResponse response = Route(r, f.registry, f.options);
+    if (!response.write) return response.status;
+    std::optional<registry::Result<uint64_t>> result;
+    f.store.Submit(std::move(response.write->command),
+                   [&](registry::Result<uint64_t> res) { result = res; });
+    return result && *result ? 200 : 500;
+  };
+  const std::string api = R"({"Name":"api","ID":"api-1","Port":80,"Address":"10.0.0.1",
+                              "Check":{"TTL":"10s"}})";
+  const std::string db = R"({"Name":"db","ID":"db-1","Port":5432,"Address":"10.0.0.2",
+                             "Check":{"TTL":"10s"}})";
+  CHECK(consul("/v1/agent/service/register", api, "team") == 200);
+  CHECK(consul("/v1/agent/service/register", db, "team") == 403);
+  CHECK(consul("/v1/agent/service/register", db, "admin") == 200);
+  std::string before = f.Fingerprint();
+  // By id: db-1 belongs to db, which the team token may not write.
+  CHECK(consul("/v1/agent/service/deregister/db-1", "", "team") == 403);
+  CHECK(consul("/v1/agent/check/pass/service:db-1", "", "team") == 403);
+  CHECK(consul("/v1/agent/check/fail/service:db-1", "", "team") == 403);
+  CHECK(consul("/v1/agent/check/update/service:db-1", R"({"Status":"passing"})", "team") == 403);
+  CHECK(consul("/v1/agent/service/maintenance/db-1?enable=true", "", "team") == 403);
+  // Taking db-1's id into api would remove it from db: refused too.
+  const std::string steal = R"({"Name":"api","ID":"db-1","Port":81,"Address":"10.0.0.3"})";
+  CHECK(consul("/v1/agent/service/register", steal, "team") == 403);
+  CHECK(consul("/v1/agent/service/register?token=team", db, "") == 403);
+  CHECK(f.Fingerprint() == before);
+  CHECK(consul("/v1/agent/check/pass/service:api-1", "", "team") == 200);
+  CHECK(consul("/v1/agent/service/deregister/api-1", "", "team") == 200);
+  CHECK(consul("/v1/agent/service/deregister/db-1", "", "wrong") == 403);
+  CHECK(consul("/v1/agent/service/deregister/db-1", "", "admin") == 200);
+}
+
+TEST_CASE("a front end that checks no scope takes only tokens for every service",
+          "[http][router]") {
+  RouterOptions options;
+  options.tokens = {AccessToken{"admin", {}, false}, AccessToken{"team", {"*"}, true}};
+  HttpRequest r;
+  r.method = "PUT";
+  r.authorization = "Bearer admin";
+  CHECK_FALSE(internal::CheckToken(r, options, 1).has_value());
+  r.authorization = "Bearer team";
+  std::optional<HttpResponse> denied = internal::CheckToken(r, options, 1);
+  REQUIRE(denied.has_value());
+  CHECK(denied->status == 403);
+  r.authorization.reset();
+  CHECK(internal::CheckToken(r, options, 1)->status == 401);
+  options.tokens.clear();
+  CHECK_FALSE(internal::CheckToken(r, options, 1).has_value());
 }
 
 }  // namespace
