@@ -159,7 +159,7 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
   const registry::Instance* prev = registry_.Find(c.service, c.id);
   if (!prev) return done(NotFound(c.service, c.id));
   registry::Instance next = *prev;
-  if (prev->health != Health::kMaintenance) {
+  if (prev->health != Health::kMaintenance && !c.keep_status) {
     next.health = c.status.value_or(Health::kPassing);
     next.note = c.note.value_or(std::string());
   }
@@ -171,7 +171,8 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
   // (a change is then written back on reconnect, through the registry's events).
   if (mine && (unchanged || !connected_)) {
     if (unchanged) applying_ = key;
-    registry::Result<uint64_t> r = registry_.Heartbeat(c.service, c.id, c.status, c.note);
+    registry::Result<uint64_t> r = c.keep_status ? registry_.Renew(c.service, c.id)
+                                                 : registry_.Heartbeat(c.service, c.id, c.status, c.note);
     applying_.clear();
     return done(std::move(r));
   }
