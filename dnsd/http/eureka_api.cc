@@ -175,7 +175,7 @@ HttpResponse Delta(const HttpRequest& request, const registry::Registry& registr
       InstanceInfo info;
       if (c.action == EurekaDelta::Action::kDeleted) {
         if (c.last) {
-          info = std::move(*c.last);
+          info = *c.last;
         } else {
           info.app = c.service;
           info.instance_id = info.host_name = c.id;
@@ -317,7 +317,8 @@ HttpResponse Register(const Match& m, const HttpRequest& request,
   if (info.last_dirty_ts == 0) info.last_dirty_ts = now;
   registry::Result<registry::InstanceSpec> spec = eureka::ToSpec(info);
   if (!spec) return ErrorResponse(spec.error(), index);
-  registry::RegisterCommand cmd{std::move(*spec)};
+  registry::RegisterCommand cmd;
+  cmd.spec = std::move(*spec);
   const eureka::Status effective = eureka::Effective(info.status, info.overridden);
   cmd.status = eureka::HealthOf(effective);
   // Maintenance set through Eureka (OUT_OF_SERVICE) is Eureka's to end; an operator's
@@ -329,7 +330,8 @@ HttpResponse Register(const Match& m, const HttpRequest& request,
 }
 
 HttpResponse Rewrite(const registry::Instance& in, registry::InstanceSpec spec) {
-  registry::RegisterCommand cmd{std::move(spec)};
+  registry::RegisterCommand cmd;
+  cmd.spec = std::move(spec);
   const eureka::Status reported = [&] {
     auto it = cmd.spec.meta.find(std::string(eureka::kMetaStatus));
     std::optional<eureka::Status> s =
@@ -378,7 +380,8 @@ HttpResponse Write(const Match& m, const HttpRequest& request, const registry::R
   }
   // status: PUT ?value= sets the override, DELETE removes it (?value= then is the app's).
   std::optional<std::string> value = p.Get("value");
-  std::optional<eureka::Status> status = value ? eureka::ParseStatus(*value) : std::nullopt;
+  std::optional<eureka::Status> status;
+  if (value) status = eureka::ParseStatus(*value);
   if (value && !status) {
     return ErrorResponse(400, "\"value\" must be UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN",
                          "value", index);
@@ -388,7 +391,7 @@ HttpResponse Write(const Match& m, const HttpRequest& request, const registry::R
     spec.meta[std::string(eureka::kMetaOverride)] = std::string(eureka::StatusName(*status));
   } else {
     spec.meta.erase(std::string(eureka::kMetaOverride));
-    if (status) spec.meta[std::string(eureka::kMetaStatus)] = std::string(eureka::StatusName(*status));
+    if (value) spec.meta[std::string(eureka::kMetaStatus)] = std::string(eureka::StatusName(status.value()));
   }
   return Rewrite(*in, std::move(spec));
 }

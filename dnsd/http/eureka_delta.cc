@@ -27,7 +27,7 @@ std::string_view EurekaDelta::ActionName(Action a) {
 
 void EurekaDelta::Remember(std::string_view service, std::string_view id,
                            eureka::InstanceInfo info) {
-  known_[Key(service, id)] = std::move(info);
+  known_[Key(service, id)] = std::make_shared<const eureka::InstanceInfo>(std::move(info));
 }
 
 void EurekaDelta::OnEvent(const registry::RegistryEvent& event, registry::TimePoint now) {

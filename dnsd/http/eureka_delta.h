@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,7 @@ class EurekaDelta {
   static std::string_view ActionName(Action a);  // "ADDED", "MODIFIED", "DELETED"
 
   explicit EurekaDelta(registry::Duration window = std::chrono::minutes(3),
-                       size_t max_entries = size_t{1} << 20)
+                       size_t max_entries = size_t{1} << 18)
       : window_(window), max_entries_(max_entries) {}
 
   // What the instance service/id (lower-case) looks like to Eureka, for its DELETED entry.
@@ -44,7 +45,7 @@ class EurekaDelta {
     registry::TimePoint at;
     std::string service, id;
     Action action = Action::kModified;
-    std::optional<eureka::InstanceInfo> last;  // DELETED: as remembered, when it was
+    std::shared_ptr<const eureka::InstanceInfo> last;  // DELETED: as remembered, when it was
   };
   // One change per instance changed within the window before now, its latest, oldest
   // first; ADDED when the instance was added within the window (and not deleted after).
@@ -57,7 +58,7 @@ class EurekaDelta {
   registry::Duration window_;
   size_t max_entries_;
   std::deque<Change> log_;
-  std::unordered_map<std::string, eureka::InstanceInfo> known_;  // "service/id"
+  std::unordered_map<std::string, std::shared_ptr<const eureka::InstanceInfo>> known_;  // "service/id"
 };
 
 }  // namespace dnsd::http

@@ -131,6 +131,8 @@ Check JsonField(InstanceInfo& info, const std::string& key, const Json& v) {
     if (!v.is_object()) return Bad(key, "must be an object");
     for (const auto& [k, x] : v.items()) {
       if (key == "dataCenterInfo" && k == "metadata") continue;  // AWS details: not kept
+      // Eureka's Java codec writes an empty map as {"@class":"java.util.Collections$EmptyMap"}.
+      if (key == "metadata" && k.starts_with('@')) continue;
       registry::Result<std::optional<std::string>> t = JsonText(x, key + "." + k);
       if (!t) return t.error();
       if (!*t) continue;

@@ -117,6 +117,11 @@ TEST_CASE("eureka-js-client's bare port number and a missing @enabled mean an en
   REQUIRE(a);
   CHECK(a->port == 8080);
   CHECK(a->port_enabled);
+  registry::Result<eureka::InstanceInfo> empty = eureka::ParseInstanceJson(
+      R"({"instance":{"app":"a","hostName":"h","ipAddr":"10.0.0.1","port":1,)"
+      R"("metadata":{"@class":"java.util.Collections$EmptyMap"}}})");
+  REQUIRE(empty);
+  CHECK(empty->metadata.empty());  // Eureka's Java codec's empty map
   registry::Result<eureka::InstanceInfo> b = eureka::ParseInstanceJson(
       R"({"instance":{"app":"a","hostName":"h","ipAddr":"10.0.0.1","port":{"$":"81"}}})");
   REQUIRE(b);

@@ -414,13 +414,15 @@ TEST_CASE("Renew renews the lease and keeps every health as it is", "[registry]"
   Registry reg(clock, NoSelfPreservation());
   CHECK(reg.Renew("web", "nope").error().code == ErrorCode::kNotFound);
   REQUIRE(reg.Register(Spec("web", "web-1", 10s)).ok());
-  CHECK(Apply(reg, HeartbeatCommand{"web", "web-1", std::nullopt, std::nullopt, true}).ok());
+  HeartbeatCommand keep{"web", "web-1", std::nullopt, std::nullopt, true};
+  CHECK(Apply(reg, keep).ok());
 }
 
 TEST_CASE("a forced registration status leaves and enters maintenance", "[registry]") {
   FakeClock clock;
   Registry reg(clock, NoSelfPreservation());
-  RegisterCommand cmd{Spec("web", "web-1", 10s)};
+  RegisterCommand cmd;
+  cmd.spec = Spec("web", "web-1", 10s);
   REQUIRE(Apply(reg, cmd).ok());
   REQUIRE(reg.SetStatus("web", "web-1", Health::kMaintenance).ok());
   cmd.status = Health::kPassing;
