@@ -7,7 +7,7 @@
            DNS answer without it, measured from the lease's deadline (an upper bound: the
            deadline is taken from the moment the POST was sent).
   list     GET /eureka/apps with 10,000 instances (100 apps x 100), JSON and XML: latency
-           p50/p99 and bytes.
+           p50/p99, bytes, and dnsd's CPU time per request (user + system).
 
 Prints one JSON object on stdout, progress on stderr. Every process is stopped by its PID;
 every wait is bounded.
@@ -131,7 +131,12 @@ def case_lapse(http, dns, trials):
     return {"trials": trials, "p50_ms": p(gone, 50), "p99_ms": p(gone, 99), "max_ms": max(gone)}
 
 
-def case_list(http, apps, per_app, requests):
+def cpu_seconds(pid):
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def case_list(http, pid, apps, per_app, requests):
     for a in range(apps):
         app = "APP%03d" % a
         for i in range(per_app):
@@ -143,6 +148,7 @@ def case_list(http, apps, per_app, requests):
     out = {"instances": apps * per_app, "requests": requests}
     for kind, accept in (("json", "application/json"), ("xml", "application/xml")):
         lat, size = [], 0
+        cpu0 = cpu_seconds(pid)
         for _ in range(requests):
             t0 = time.perf_counter()
             status, body = http.raw("GET", "/eureka/apps", b"", (("Accept", accept),))
@@ -150,9 +156,11 @@ def case_list(http, apps, per_app, requests):
             if status != 200:
                 raise SystemExit("GET /eureka/apps: %d" % status)
             size = len(body)
+        cpu_ms = (cpu_seconds(pid) - cpu0) * 1e3 / requests
         p = benchlib.percentile
-        out[kind] = {"p50_ms": p(lat, 50), "p99_ms": p(lat, 99), "bytes": size}
-        log("list %s: p50 %.1f ms p99 %.1f ms, %d bytes" % (kind, p(lat, 50), p(lat, 99), size))
+        out[kind] = {"p50_ms": p(lat, 50), "p99_ms": p(lat, 99), "bytes": size, "cpu_ms": cpu_ms}
+        log("list %s: p50 %.1f ms p99 %.1f ms, %d bytes, %.1f ms CPU" % (
+            kind, p(lat, 50), p(lat, 99), size, cpu_ms))
     return out
 
 
@@ -172,7 +180,8 @@ def main():
         result = {"started": started,
                   "visible": case_visible(http, dns, args.trials),
                   "lapse": case_lapse(http, dns, args.lapse_trials),
-                  "list": case_list(http, args.apps, args.per_app, args.requests)}
+                  "list": case_list(http, d.proc.pid, args.apps, args.per_app,
+                                    args.requests)}
         result["list"]["rss_kib"] = benchlib.vm_status(d.proc.pid)["VmRSS"]
         http.close()
     finally:

@@ -23,10 +23,12 @@ def section(r, command):
         % (v["apps_p50_ms"], v["apps_p99_ms"]),
         "| lease (durationInSecs 1) without heartbeat -> out of DNS, after the deadline, %d trials | p50 %.1f ms, p99 %.1f ms, max %.1f ms |"
         % (la["trials"], la["p50_ms"], la["p99_ms"], la["max_ms"]),
-        "| GET /eureka/apps, %d instances, JSON (%d requests) | p50 %.1f ms, p99 %.1f ms, %d bytes |"
-        % (li["instances"], li["requests"], li["json"]["p50_ms"], li["json"]["p99_ms"], li["json"]["bytes"]),
-        "| GET /eureka/apps, %d instances, XML (%d requests) | p50 %.1f ms, p99 %.1f ms, %d bytes |"
-        % (li["instances"], li["requests"], li["xml"]["p50_ms"], li["xml"]["p99_ms"], li["xml"]["bytes"]),
+        "| GET /eureka/apps, %d instances, JSON (%d requests) | p50 %.1f ms, p99 %.1f ms, %d bytes, %.1f ms of dnsd's CPU each |"
+        % (li["instances"], li["requests"], li["json"]["p50_ms"], li["json"]["p99_ms"],
+           li["json"]["bytes"], li["json"]["cpu_ms"]),
+        "| GET /eureka/apps, %d instances, XML (%d requests) | p50 %.1f ms, p99 %.1f ms, %d bytes, %.1f ms of dnsd's CPU each |"
+        % (li["instances"], li["requests"], li["xml"]["p50_ms"], li["xml"]["p99_ms"],
+           li["xml"]["bytes"], li["xml"]["cpu_ms"]),
         "| dnsd's RSS with those instances | %.1f MiB |" % (li["rss_kib"] / 1024.0),
         "",
         "Reference, not measured here (no Eureka server is available on this machine):"

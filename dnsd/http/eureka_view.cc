@@ -1,6 +1,6 @@
 // Eureka's InstanceInfo in and out of a registry instance, and its JSON and XML shapes
-// (SPEC §11). JSON is written with nlohmann's ordered_json (Eureka's field order), XML
-// with pugixml.
+// (SPEC §11). JSON is written as text in Eureka's field order (strings escaped as nlohmann
+// escapes them), XML with pugixml.
 #include "dnsd/http/eureka_view.h"
 
 #include <algorithm>
@@ -12,7 +12,6 @@
 namespace dnsd::http::eureka {
 namespace {
 
-using OJson = nlohmann::ordered_json;
 using registry::Invalid;
 
 constexpr std::string_view kMetaApp = "eureka-app";
@@ -35,14 +34,6 @@ constexpr int64_t kDefaultDuration = 90;
 const std::string* Meta(const registry::Instance& in, std::string_view key) {
   auto it = in.meta.find(std::string(key));
   return it == in.meta.end() ? nullptr : &it->second;
-}
-
-int64_t MetaInt(const registry::Instance& in, std::string_view key, int64_t fallback) {
-  const std::string* v = Meta(in, key);
-  if (!v) return fallback;
-  int64_t out = 0;
-  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  return ec == std::errc() ? out : fallback;
 }
 
 std::vector<std::string> SplitCommas(std::string_view s) {
@@ -228,48 +219,63 @@ registry::Result<registry::InstanceSpec> ToSpec(const InstanceInfo& info) {
 
 InstanceInfo FromInstance(const registry::Instance& in, int64_t lease_renewed_ms) {
   InstanceInfo info;
-  const bool eureka = Meta(in, kMetaApp) != nullptr;
-  auto text = [&](std::string_view key, std::string fallback) {
-    const std::string* v = Meta(in, key);
-    return v ? *v : fallback;
+  const std::string* app = nullptr;
+  const std::string* ports = nullptr;
+  const std::string* lease = nullptr;
+  bool has_dc = false, has_vip = false;
+  auto num = [](const std::string& v, int64_t& out) {
+    std::from_chars(v.data(), v.data() + v.size(), out);
   };
-  info.app = Upper(text(kMetaApp, in.service));
-  info.instance_id = eureka ? text(kMetaId, "") : in.id;
-  info.host_name = eureka ? text(kMetaHost, "") : in.id;
+  // One pass over the meta: the reserved keys fill the fields, the others are metadata.
+  for (const auto& [k, v] : in.meta) {
+    if (!k.starts_with(kMetaPrefix)) {
+      info.metadata.emplace_hint(info.metadata.end(), k, v);
+      continue;
+    }
+    const std::string_view key = k;
+    if (key == kMetaApp) app = &v;
+    else if (key == kMetaId) info.instance_id = v;
+    else if (key == kMetaHost) info.host_name = v;
+    else if (key == kMetaPorts) ports = &v;
+    else if (key == kMetaLease) lease = &v;
+    else if (key == kMetaCountry) num(v, info.country_id);
+    else if (key == kMetaDc) { info.dc_name = v; has_dc = true; }
+    else if (key == kMetaDcClass) info.dc_class = v;
+    else if (key == kMetaHome) info.home_page_url = v;
+    else if (key == kMetaStatusUrl) info.status_page_url = v;
+    else if (key == kMetaHealthUrl) info.health_check_url = v;
+    else if (key == kMetaVip) { info.vip = v; has_vip = true; }
+    else if (key == kMetaSvip) info.svip = v;
+    else if (key == kMetaRegistered) num(v, info.registration_ts);
+    else if (key == kMetaUp) num(v, info.service_up_ts);
+    else if (key == kMetaDirty) num(v, info.last_dirty_ts);
+  }
+  const bool eureka = app != nullptr;
+  info.app = Upper(eureka ? std::string_view(*app) : std::string_view(in.service));
+  if (!eureka) info.instance_id = info.host_name = in.id;
+  if (!has_dc) info.dc_name = "MyOwn";
+  if (!has_vip && !eureka) info.vip = in.service;
   info.ip_addr = in.address.ToString();
   info.status = ShownStatus(in);
   info.overridden = OverriddenStatus(in);
   info.port = in.port;
   info.secure_port = 443;
-  if (const std::string* ports = Meta(in, kMetaPorts)) {
+  if (ports) {
     std::vector<std::string> p = SplitCommas(*ports);
     if (p.size() == 4) {
-      std::from_chars(p[0].data(), p[0].data() + p[0].size(), info.port);
+      num(p[0], info.port);
       info.port_enabled = p[1] == "true";
-      std::from_chars(p[2].data(), p[2].data() + p[2].size(), info.secure_port);
+      num(p[2], info.secure_port);
       info.secure_port_enabled = p[3] == "true";
     }
   }
   info.duration = std::chrono::duration_cast<std::chrono::seconds>(in.ttl).count();
-  if (const std::string* lease = Meta(in, kMetaLease)) {
+  if (lease) {
     std::vector<std::string> p = SplitCommas(*lease);
-    if (p.size() == 2) std::from_chars(p[0].data(), p[0].data() + p[0].size(), info.renewal_interval);
+    if (p.size() == 2) num(p[0], info.renewal_interval);
   }
-  info.country_id = MetaInt(in, kMetaCountry, 1);
-  info.dc_name = text(kMetaDc, "MyOwn");
-  info.dc_class = text(kMetaDcClass, std::string(kDefaultDataCenterClass));
-  for (const auto& [k, v] : in.meta) {
-    if (!k.starts_with(kMetaPrefix)) info.metadata[k] = v;
-  }
-  info.home_page_url = text(kMetaHome, "");
-  info.status_page_url = text(kMetaStatusUrl, "");
-  info.health_check_url = text(kMetaHealthUrl, "");
-  info.vip = text(kMetaVip, eureka ? "" : in.service);
-  info.svip = text(kMetaSvip, "");
-  info.registration_ts = MetaInt(in, kMetaRegistered, 0);
-  info.service_up_ts = MetaInt(in, kMetaUp, 0);
   info.last_renewal_ts = lease_renewed_ms;
-  info.last_dirty_ts = MetaInt(in, kMetaDirty, info.registration_ts);
+  if (info.last_dirty_ts == 0) info.last_dirty_ts = info.registration_ts;
   info.last_updated_ts = std::max(info.last_dirty_ts, info.registration_ts);
   return info;
 }
@@ -287,47 +293,156 @@ std::string HashCode(const std::map<std::string, uint64_t, std::less<>>& counts)
 
 namespace {
 
-OJson InstanceObject(const InstanceInfo& i) {
-  OJson o = OJson::object();
-  if (!i.instance_id.empty()) o["instanceId"] = i.instance_id;
-  o["hostName"] = i.host_name;
-  o["app"] = Upper(i.app);
-  o["ipAddr"] = i.ip_addr;
-  o["status"] = StatusName(i.status);
-  o["overriddenstatus"] = StatusName(i.overridden);
-  o["port"] = {{"$", i.port}, {"@enabled", Bool(i.port_enabled)}};
-  o["securePort"] = {{"$", i.secure_port}, {"@enabled", Bool(i.secure_port_enabled)}};
-  o["countryId"] = i.country_id;
-  o["dataCenterInfo"] = {{"@class", i.dc_class}, {"name", i.dc_name}};
-  o["leaseInfo"] = {{"renewalIntervalInSecs", i.renewal_interval},
-                    {"durationInSecs", i.duration},
-                    {"registrationTimestamp", i.registration_ts},
-                    {"lastRenewalTimestamp", i.last_renewal_ts},
-                    {"evictionTimestamp", i.eviction_ts},
-                    {"serviceUpTimestamp", i.service_up_ts}};
-  OJson meta = OJson::object();
-  for (const auto& [k, v] : i.metadata) meta[k] = v;
-  o["metadata"] = std::move(meta);
-  if (!i.home_page_url.empty()) o["homePageUrl"] = i.home_page_url;
-  if (!i.status_page_url.empty()) o["statusPageUrl"] = i.status_page_url;
-  if (!i.health_check_url.empty()) o["healthCheckUrl"] = i.health_check_url;
-  if (!i.vip.empty()) o["vipAddress"] = i.vip;
-  if (!i.svip.empty()) o["secureVipAddress"] = i.svip;
-  o["isCoordinatingDiscoveryServer"] = "false";
-  o["lastUpdatedTimestamp"] = std::to_string(i.last_updated_ts);
-  o["lastDirtyTimestamp"] = std::to_string(i.last_dirty_ts);
-  if (!i.action_type.empty()) o["actionType"] = i.action_type;
-  return o;
+// The length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = at(i);
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (at(i + k) < 0x80 || at(i + k) > 0xBF) return 0;
+  }
+  return n;
 }
 
-OJson ApplicationObject(const Application& app) {
-  OJson instances = OJson::array();
-  for (const InstanceInfo& i : app.instances) instances.push_back(InstanceObject(i));
-  return {{"name", Upper(app.name)}, {"instance", std::move(instances)}};
+// A JSON string as nlohmann writes it (invalid UTF-8 replaced by U+FFFD).
+void Str(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8Length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
 }
 
-std::string Dump(const OJson& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+void Key(std::string& out, std::string_view key) {
+  out.push_back('"');
+  out.append(key);
+  out += "\":";
+}
+
+void Field(std::string& out, std::string_view key, std::string_view value) {
+  Key(out, key);
+  Str(out, value);
+  out.push_back(',');
+}
+
+void Num(std::string& out, std::string_view key, int64_t value) {
+  Key(out, key);
+  out += std::to_string(value);
+  out.push_back(',');
+}
+
+void Port(std::string& out, std::string_view key, int64_t port, bool enabled) {
+  Key(out, key);
+  out += "{\"$\":";
+  out += std::to_string(port);
+  out += ",\"@enabled\":";
+  out += enabled ? "\"true\"}," : "\"false\"},";
+}
+
+void InstanceObject(std::string& out, const InstanceInfo& i) {
+  out.push_back('{');
+  if (!i.instance_id.empty()) Field(out, "instanceId", i.instance_id);
+  Field(out, "hostName", i.host_name);
+  Field(out, "app", Upper(i.app));
+  Field(out, "ipAddr", i.ip_addr);
+  Field(out, "status", StatusName(i.status));
+  Field(out, "overriddenstatus", StatusName(i.overridden));
+  Port(out, "port", i.port, i.port_enabled);
+  Port(out, "securePort", i.secure_port, i.secure_port_enabled);
+  Num(out, "countryId", i.country_id);
+  Key(out, "dataCenterInfo");
+  out += "{\"@class\":";
+  Str(out, i.dc_class);
+  out += ",\"name\":";
+  Str(out, i.dc_name);
+  out += "},";
+  Key(out, "leaseInfo");
+  out.push_back('{');
+  Num(out, "renewalIntervalInSecs", i.renewal_interval);
+  Num(out, "durationInSecs", i.duration);
+  Num(out, "registrationTimestamp", i.registration_ts);
+  Num(out, "lastRenewalTimestamp", i.last_renewal_ts);
+  Num(out, "evictionTimestamp", i.eviction_ts);
+  Num(out, "serviceUpTimestamp", i.service_up_ts);
+  out.back() = '}';
+  out.push_back(',');
+  Key(out, "metadata");
+  out.push_back('{');
+  for (const auto& [k, v] : i.metadata) {
+    Str(out, k);
+    out.push_back(':');
+    Str(out, v);
+    out.push_back(',');
+  }
+  if (out.back() == ',') out.pop_back();
+  out += "},";
+  if (!i.home_page_url.empty()) Field(out, "homePageUrl", i.home_page_url);
+  if (!i.status_page_url.empty()) Field(out, "statusPageUrl", i.status_page_url);
+  if (!i.health_check_url.empty()) Field(out, "healthCheckUrl", i.health_check_url);
+  if (!i.vip.empty()) Field(out, "vipAddress", i.vip);
+  if (!i.svip.empty()) Field(out, "secureVipAddress", i.svip);
+  Field(out, "isCoordinatingDiscoveryServer", "false");
+  Field(out, "lastUpdatedTimestamp", std::to_string(i.last_updated_ts));
+  Field(out, "lastDirtyTimestamp", std::to_string(i.last_dirty_ts));
+  if (!i.action_type.empty()) Field(out, "actionType", i.action_type);
+  out.back() = '}';
+}
+
+void ApplicationObject(std::string& out, const Application& app) {
+  out += "{\"name\":";
+  Str(out, Upper(app.name));
+  out += ",\"instance\":[";
+  for (const InstanceInfo& i : app.instances) {
+    InstanceObject(out, i);
+    out.push_back(',');
+  }
+  if (out.back() == ',') out.pop_back();
+  out += "]}";
 }
 
 // ---- XML ----
@@ -412,13 +527,18 @@ pugi::xml_document NewDocument() {
 
 std::string ApplicationsJson(const std::vector<Application>& apps, uint64_t version,
                              std::string_view hashcode) {
-  OJson list = OJson::array();
-  for (const Application& a : apps) list.push_back(ApplicationObject(a));
-  OJson body = {{"applications",
-                 {{"versions__delta", std::to_string(version)},
-                  {"apps__hashcode", std::string(hashcode)},
-                  {"application", std::move(list)}}}};
-  return Dump(body);
+  std::string out = "{\"applications\":{\"versions__delta\":";
+  Str(out, std::to_string(version));
+  out += ",\"apps__hashcode\":";
+  Str(out, hashcode);
+  out += ",\"application\":[";
+  for (const Application& a : apps) {
+    ApplicationObject(out, a);
+    out.push_back(',');
+  }
+  if (out.back() == ',') out.pop_back();
+  out += "]}}";
+  return out;
 }
 
 std::string ApplicationsXml(const std::vector<Application>& apps, uint64_t version,
@@ -432,7 +552,10 @@ std::string ApplicationsXml(const std::vector<Application>& apps, uint64_t versi
 }
 
 std::string ApplicationJson(const Application& app) {
-  return Dump(OJson{{"application", ApplicationObject(app)}});
+  std::string out = "{\"application\":";
+  ApplicationObject(out, app);
+  out.push_back('}');
+  return out;
 }
 
 std::string ApplicationXml(const Application& app) {
@@ -442,7 +565,10 @@ std::string ApplicationXml(const Application& app) {
 }
 
 std::string InstanceJson(const InstanceInfo& info) {
-  return Dump(OJson{{"instance", InstanceObject(info)}});
+  std::string out = "{\"instance\":";
+  InstanceObject(out, info);
+  out.push_back('}');
+  return out;
 }
 
 std::string InstanceXml(const InstanceInfo& info) {
