@@ -415,3 +415,20 @@ TEST_CASE("EurekaDelta alone: the window, the bound and remembered instances", "
   clock.Advance(3min + 1ms);
   CHECK(d.Recent(clock.Now()).empty());
 }
+
+TEST_CASE("JSON answers escape strings as nlohmann does and replace invalid UTF-8", "[eureka]") {
+  EurekaFixture f;
+  Json in = Instance("h1");
+  in["metadata"] = {{"q", "a\"b\\c\n\t\x01 é €"}};
+  REQUIRE(f.RegisterJson("web", in).status == 204);
+  HttpResponse r = f.Send("GET", "/eureka/apps/web/h1:web:8080");
+  Json parsed = Json::parse(r.body);
+  CHECK(parsed["instance"]["metadata"]["q"] == "a\"b\\c\n\t\x01 é €");
+  // The same bytes nlohmann writes for the string.
+  CHECK(r.body.find(Json("a\"b\\c\n\t\x01 é €").dump()) != std::string::npos);
+  std::string xml = kXmlInstance;
+  xml.replace(xml.find("<zone>b</zone>"), 14, "<zone>b\xff</zone>");
+  REQUIRE(f.Send("POST", "/eureka/apps/web", xml, "application/xml").status == 204);
+  Json bad = f.GetJson("/eureka/apps/web/h1:web:8080");
+  CHECK(bad["instance"]["metadata"]["zone"] == "b\xEF\xBF\xBD");
+}
