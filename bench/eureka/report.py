@@ -16,7 +16,7 @@ def section(r, command):
     lines = head(TITLE,
                  "One dnsd (Release build) with the Eureka API; clients in Python on the same"
                  " machine, one keep-alive HTTP connection and UDP DNS queries.",
-                 machine(("node", "--version")), r["started"], command) + [
+                 machine(("python3", "--version")), r["started"], command) + [
         "| Eureka registration (POST, JSON) -> listed in DNS, %d trials | p50 %.2f ms, p99 %.2f ms |"
         % (v["trials"], v["dns_p50_ms"], v["dns_p99_ms"]),
         "| Eureka registration -> listed by GET /eureka/apps/{APP} (after the DNS check) | p50 %.2f ms, p99 %.2f ms |"
@@ -31,13 +31,17 @@ def section(r, command):
            li["xml"]["bytes"], li["xml"]["cpu_ms"]),
         "| dnsd's RSS with those instances | %.1f MiB |" % (li["rss_kib"] / 1024.0),
         "",
+        "The machine is shared (see the load average): wall-clock latencies include waiting"
+        " for a core; dnsd's CPU time per listing is the steadier figure. A listing is"
+        " rendered for every request (no cache), on the control thread.",
+        "",
         "Reference, not measured here (no Eureka server is available on this machine):"
         " Eureka's documented staleness. A change reaches another Eureka client after up to"
         " 30 s in the server's read-only response cache plus 30 s until the client's next"
         " registry fetch (plus Ribbon's 30 s list refresh in Spring Cloud); an instance that"
         " stops heartbeating is evicted after its 90 s lease plus up to 60 s until the"
-        " eviction task runs (the 90 s are doubled by a known bug in the lease's expiry"
-        " check), so a dead instance stays visible for minutes. dnsd has no response cache:"
+        " eviction task runs (in practice 180 s: Eureka's Lease.isExpired documents that"
+        " renew() adds the duration twice), so a dead instance stays visible for minutes. dnsd has no response cache:"
         " the figures above are the whole delay on the server; a Eureka client still adds"
         " its own fetch interval.",
         "",

@@ -128,7 +128,10 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
   }
   registry::Instance next = FromSpec(c.spec, config.deregister_after, prev);
   // Consul's Check.Status (registry/command.h): the health the registration sets.
-  if (c.status && next.health != registry::Health::kMaintenance) next.health = *c.status;
+  // Eureka's overrides (force_status) also end or start maintenance.
+  if (c.status && (next.health != registry::Health::kMaintenance || c.force_status)) {
+    next.health = *c.status;
+  }
   const std::string key = InstanceKey(options_.prefix, next.service, next.id);
   // Re-registering an owned instance unchanged only renews its lease, in memory.
   if (prev && Mine(key) && SameData(*prev, next) && prev->health == next.health &&
