@@ -39,9 +39,11 @@ def section(r, command):
         " Eureka's documented staleness. A change reaches another Eureka client after up to"
         " 30 s in the server's read-only response cache plus 30 s until the client's next"
         " registry fetch (plus Ribbon's 30 s list refresh in Spring Cloud); an instance that"
-        " stops heartbeating is evicted after its 90 s lease plus up to 60 s until the"
-        " eviction task runs (in practice 180 s: Eureka's Lease.isExpired documents that"
-        " renew() adds the duration twice), so a dead instance stays visible for minutes. dnsd has no response cache:"
+        " stops heartbeating is evicted after its 90 s lease (in practice 180 s: Eureka's"
+        " Lease.isExpired documents that renew() adds the duration twice) plus up to 60 s"
+        " until the eviction task runs, and other clients see that after the same 30 s +"
+        " 30 s of caches: a dead instance stays visible for about 4 minutes. dnsd has no"
+        " response cache:"
         " the figures above are the whole delay on the server; a Eureka client still adds"
         " its own fetch interval.",
         "",
