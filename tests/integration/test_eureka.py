@@ -209,6 +209,16 @@ class EurekaRawTest(EurekaBase):
         status, ctype, body = self.raw("GET", "/eureka/v2/apps/ORDERS/box-9:orders:8080",
                                        accept="application/xml")
         self.assertEqual(ET.fromstring(body).findtext("hostName"), "box-9")
+        # A query string takes the request through h2o: Accept is read there too.
+        status, ctype, body = self.raw("GET", "/eureka/apps?via=h2o", accept="application/json")
+        self.assertIn("json", ctype)
+        self.assertEqual(json.loads(body)["applications"]["apps__hashcode"], "UP_1_")
+        status, ctype, body = self.raw("GET", "/eureka/apps?via=h2o")
+        self.assertEqual(ET.fromstring(body).findtext("apps__hashcode"), "UP_1_")
+        status, _, _ = self.raw("POST", "/eureka/apps/ORDERS?via=h2o",
+                                XML_INSTANCE.format(status="DOWN"), "application/xml")
+        self.assertEqual(status, 204)
+        self.assertEqual(self.a(), [])  # the XML body was read through h2o: DOWN
 
     def test_status_override_set_and_removed(self):
         self.assertEqual(self.post_json(instance("h1", "127.0.0.31"))[0], 204)
