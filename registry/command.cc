@@ -19,12 +19,16 @@ Result<uint64_t> Apply(Registry& registry, Command cmd) {
         (void)r.Deregister(*c.moves_from, checked.id);  // gone already: nothing to move
       }
       Result<uint64_t> index = r.Register(std::move(c.spec));
-      if (!index || !c.status || *c.status == Health::kPassing) return index;
+      if (!index || !c.status) return index;
       const Instance* now = r.Find(checked.service, checked.id);
-      if (now && now->health == Health::kMaintenance) return index;  // the override stays
+      if (!now) return index;
+      // An operator's maintenance stays, unless the front end forces the status.
+      if (now->health == Health::kMaintenance && !c.force_status) return index;
+      if (now->own_health == *c.status) return index;
       return r.SetStatus(checked.service, checked.id, *c.status);
     }
     Result<uint64_t> operator()(HeartbeatCommand& c) {
+      if (c.keep_status) return r.Renew(c.service, c.id);
       return r.Heartbeat(c.service, c.id, c.status, std::move(c.note));
     }
     Result<uint64_t> operator()(SetStatusCommand& c) {

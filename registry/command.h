@@ -25,14 +25,20 @@ struct RegisterCommand {
   // The health a registration sets (Consul's Check.Status): warning or critical; passing
   // is what registering means anyway.
   std::optional<Health> status;
+  // The status applies even over maintenance, and passing leaves maintenance (the Eureka
+  // API's status overrides, SPEC §11, whose front end decides the effective status).
+  bool force_status = false;
 };
 
-// Renew a lease; status passing or warning (nullopt = passing).
+// Renew a lease; status passing or warning (nullopt = passing). With keep_status the
+// lease is renewed and the health, note and a critical instance's status stay as they
+// are (Registry::Renew; Eureka's heartbeat of an app that reported DOWN, SPEC §11).
 struct HeartbeatCommand {
   std::string service;
   std::string id;
   std::optional<Health> status;
   std::optional<std::string> note;
+  bool keep_status = false;
 };
 
 // Set a health explicitly, maintenance included.

@@ -278,6 +278,26 @@ Result<uint64_t> Registry::Impl::Heartbeat(InstanceRec& rec, std::optional<Healt
   return reg.index_;
 }
 
+Result<uint64_t> Registry::Impl::Renew(InstanceRec& rec) {
+  const TimePoint now = Now();
+  Count(rec, false);
+  if (rec.inst.ttl > Duration::zero()) rec.inst.lease_deadline = now + rec.inst.ttl;
+  const bool was_held = rec.held;
+  if (was_held) Unhold(rec);
+  if (rec.removal_deadline) {  // critical: counted again from now (the old timer re-arms)
+    rec.removal_deadline = now + rec.inst.deregister_after;
+    ArmRemoval(rec);
+  }
+  Count(rec, true);
+  ArmLease(rec);
+  if (was_held) {
+    Touch(rec);
+    Emit(RegistryEvent::Kind::kLapseCancelled, rec);
+  }
+  Settle(now);
+  return reg.index_;
+}
+
 Result<uint64_t> Registry::Impl::SetStatus(InstanceRec& rec, Health status,
                                            std::optional<std::string> note) {
   const TimePoint now = Now();
@@ -353,6 +373,12 @@ Result<uint64_t> Registry::Heartbeat(std::string_view service, std::string_view 
   InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
   if (!rec) return NotFound(service, id);
   return impl_->Heartbeat(*rec, status, std::move(note));
+}
+
+Result<uint64_t> Registry::Renew(std::string_view service, std::string_view id) {
+  InstanceRec* rec = impl_->Lookup(ToLower(service), ToLower(id));
+  if (!rec) return NotFound(service, id);
+  return impl_->Renew(*rec);
 }
 
 Result<uint64_t> Registry::SetStatus(std::string_view service, std::string_view id, Health status,

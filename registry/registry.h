@@ -140,6 +140,10 @@ class Registry {
   Result<uint64_t> Heartbeat(std::string_view service, std::string_view id,
                              std::optional<Health> status = std::nullopt,
                              std::optional<std::string> note = std::nullopt);
+  // Renews the lease and nothing else: health and note stay (a critical instance stays
+  // critical and its removal is counted again from now: it is alive, only not serving).
+  // Unknown instance -> kNotFound. A visible change only when a held-back lapse ends.
+  Result<uint64_t> Renew(std::string_view service, std::string_view id);
   // Sets any health explicitly, including entering/leaving maintenance.
   Result<uint64_t> SetStatus(std::string_view service, std::string_view id, Health status,
                              std::optional<std::string> note = std::nullopt);

@@ -92,6 +92,7 @@ struct Registry::Impl {
   Result<uint64_t> Heartbeat(InstanceRec& rec, std::optional<Health> status,
                              std::optional<std::string> note);
   Result<uint64_t> SetStatus(InstanceRec& rec, Health status, std::optional<std::string> note);
+  Result<uint64_t> Renew(InstanceRec& rec);
   Status CheckLimits(const ServiceRec* svc) const;
   uint32_t AllocSlot(InstanceRec* rec);
   void FreeSlot(uint32_t slot);

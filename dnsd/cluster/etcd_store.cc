@@ -128,7 +128,10 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
   }
   registry::Instance next = FromSpec(c.spec, config.deregister_after, prev);
   // Consul's Check.Status (registry/command.h): the health the registration sets.
-  if (c.status && next.health != registry::Health::kMaintenance) next.health = *c.status;
+  // Eureka's overrides (force_status) also end or start maintenance.
+  if (c.status && (next.health != registry::Health::kMaintenance || c.force_status)) {
+    next.health = *c.status;
+  }
   const std::string key = InstanceKey(options_.prefix, next.service, next.id);
   // Re-registering an owned instance unchanged only renews its lease, in memory.
   if (prev && Mine(key) && SameData(*prev, next) && prev->health == next.health &&
@@ -159,7 +162,7 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
   const registry::Instance* prev = registry_.Find(c.service, c.id);
   if (!prev) return done(NotFound(c.service, c.id));
   registry::Instance next = *prev;
-  if (prev->health != Health::kMaintenance) {
+  if (prev->health != Health::kMaintenance && !c.keep_status) {
     next.health = c.status.value_or(Health::kPassing);
     next.note = c.note.value_or(std::string());
   }
@@ -171,7 +174,8 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
   // (a change is then written back on reconnect, through the registry's events).
   if (mine && (unchanged || !connected_)) {
     if (unchanged) applying_ = key;
-    registry::Result<uint64_t> r = registry_.Heartbeat(c.service, c.id, c.status, c.note);
+    registry::Result<uint64_t> r = c.keep_status ? registry_.Renew(c.service, c.id)
+                                                 : registry_.Heartbeat(c.service, c.id, c.status, c.note);
     applying_.clear();
     return done(std::move(r));
   }

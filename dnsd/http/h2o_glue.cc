@@ -56,6 +56,8 @@ HttpRequest ToHttpRequest(h2o_req_t* req) {
     const h2o_header_t& h = req->headers.entries[at];
     out.consul_token = std::string(h.value.base, h.value.len);
   }
+  out.content_type = FindHeader(req, H2O_TOKEN_CONTENT_TYPE);
+  out.accept = FindHeader(req, H2O_TOKEN_ACCEPT);
   std::optional<std::string> length = FindHeader(req, H2O_TOKEN_CONTENT_LENGTH);
   if (length) out.content_length = ParseContentLength(*length);
   struct sockaddr_storage ss {};

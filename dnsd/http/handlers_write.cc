@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "dnsd/http/consul_api.h"
+#include "dnsd/http/eureka_api.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/request_json.h"
 
@@ -78,6 +79,7 @@ HttpResponse AnswerWrite(const PendingWrite& write, const registry::Result<uint6
                          const registry::Registry& registry) {
   using internal::Json;
   if (write.consul) return AnswerConsulWrite(write, result, registry);
+  if (write.eureka) return AnswerEurekaWrite(write, result, registry);
   if (!result) return internal::ErrorResponse(result.error(), registry.index());
   const uint64_t index = *result;
   switch (write.kind) {

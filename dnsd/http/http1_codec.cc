@@ -62,6 +62,14 @@ bool ApplyHeader(const phr_header& h, uint64_t max_entity, Http1Request& out, bo
     if (!out.request.consul_token) out.request.consul_token = std::string(value);
     return true;
   }
+  if (EqualsLower(name, "content-type")) {
+    if (!out.request.content_type) out.request.content_type = std::string(value);
+    return true;
+  }
+  if (EqualsLower(name, "accept")) {
+    if (!out.request.accept) out.request.accept = std::string(value);
+    return true;
+  }
   // Headers that change how h2o reads the request or the connection.
   return !EqualsLower(name, "transfer-encoding") && !EqualsLower(name, "expect") &&
          !EqualsLower(name, "upgrade") && !EqualsLower(name, "http2-settings");
@@ -99,6 +107,8 @@ Http1Parse ParseHttp1Request(std::string_view input, uint64_t max_entity, Http1R
   out.request.query.clear();
   out.request.authorization.reset();
   out.request.consul_token.reset();
+  out.request.content_type.reset();
+  out.request.accept.reset();
   out.request.content_length.reset();
   out.request.peer.reset();
   out.keep_alive = true;

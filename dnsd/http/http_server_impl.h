@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dnsd/http/blocking_queries.h"
+#include "dnsd/http/eureka_delta.h"
 #include "dnsd/http/registry_feed.h"
 #include "dnsd/http/h2o_glue.h"
 #include "dnsd/http/http1_conn.h"
@@ -80,6 +81,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
       if (options_.render_metrics) options_.render_metrics(out);
     };
     router_.feed = &feed_;
+    router_.eureka = &eureka_;
     registry_.AddObserver(this);
   }
   ~Impl() override { registry_.RemoveObserver(this); }
@@ -95,6 +97,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
       return;
     }
     feed_.Touch(event.service, event.index);
+    eureka_.OnEvent(event, clock_.Now());
     // No registry calls here: the waiters are answered from the timer, next iteration.
     if (waiters_.OnChange(event.service, event.index)) ScheduleTimer(0);
   }
@@ -143,6 +146,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   metrics::HttpMetrics http_metrics_;
   BlockingQueries waiters_;
   RegistryFeed feed_;
+  EurekaDelta eureka_;  // GET /eureka/apps/delta's last 3 minutes
   State state_ = State::kIdle;
   std::function<void()> on_closed_;
 

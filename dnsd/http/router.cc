@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "dnsd/http/consul_api.h"
+#include "dnsd/http/eureka_api.h"
 #include "dnsd/http/handlers.h"
 #include "dnsd/http/ui.h"
 
@@ -323,6 +324,7 @@ HttpResponse Route(const HttpRequest& request, const registry::Registry& registr
   // The web page's paths ("/", "/ui", "/ui/...") are not the API's: answered first.
   if (std::optional<HttpResponse> page = RouteUi(request, registry.index())) return *page;
   if (IsConsulPath(request.path)) return RouteConsul(request, registry, options);
+  if (IsEurekaPath(request.path)) return RouteEureka(request, registry, options);
   std::optional<Match> m = MatchPath(request.path);
   HttpResponse response = m ? Checked(*m, request, registry, options)
                             : ErrorResponse(404, "no such endpoint: " + request.path.substr(0, 200),

@@ -35,6 +35,8 @@ struct HttpRequest {
   std::string body;
   std::optional<std::string> authorization;  // Authorization header value
   std::optional<std::string> consul_token;   // X-Consul-Token header value (SPEC §10)
+  std::optional<std::string> content_type;   // Content-Type (the Eureka API: JSON or XML)
+  std::optional<std::string> accept;         // Accept (the Eureka API's answers: JSON or XML)
   std::optional<uint64_t> content_length;    // Content-Length header, when sent
   std::optional<registry::IpAddress> peer;   // default "address" of a registration
 };
@@ -64,6 +66,7 @@ struct PendingWrite {
   registry::Health status = registry::Health::kPassing;
   registry::Command command;
   bool consul = false;  // answered in Consul's shape (AnswerConsulWrite)
+  bool eureka = false;  // answered as Eureka does (AnswerEurekaWrite)
 };
 
 inline constexpr std::string_view kJsonContentType = "application/json";
@@ -81,6 +84,7 @@ struct HttpResponse {
 };
 
 class RegistryFeed;
+class EurekaDelta;
 
 struct RouterOptions {
   const registry::Clock* clock = nullptr;  // required; the registry's time base
@@ -99,6 +103,7 @@ struct RouterOptions {
   const metrics::HttpMetrics* http_metrics = nullptr;  // rendered into /metrics when set
   const registry::Store* store = nullptr;              // /v1/status "storage" when set
   RegistryFeed* feed = nullptr;  // changes by index for /v1/registry; nullptr: always in full
+  EurekaDelta* eureka = nullptr;  // the last 3 minutes for /eureka/apps/delta; nullptr: none
   std::function<void(std::string&)> render_metrics;    // appends more families
 };
 

@@ -50,6 +50,19 @@ TEST_CASE("a body, the first Authorization and Connection are read", "[http][htt
   CHECK_FALSE(r.request.content_length);
 }
 
+TEST_CASE("Content-Type and Accept are read, the first of each, and not carried over",
+          "[http][http1]") {
+  Http1Request r;
+  REQUIRE(Parse("POST /eureka/apps/WEB HTTP/1.1\r\ncontent-type: application/xml\r\n"
+                "Accept: application/json\r\nAccept: text/plain\r\nContent-Length: 0\r\n\r\n",
+                r) == Http1Parse::kRequest);
+  CHECK(r.request.content_type == "application/xml");
+  CHECK(r.request.accept == "application/json");
+  REQUIRE(Parse("GET /eureka/apps HTTP/1.1\r\n\r\n", r) == Http1Parse::kRequest);
+  CHECK_FALSE(r.request.content_type);
+  CHECK_FALSE(r.request.accept);
+}
+
 TEST_CASE("a request not complete yet waits for more bytes", "[http][http1]") {
   for (const char* input : {"", "PUT /v1/services HTTP/1.1\r\nHost: x\r\n",
                             "PUT /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n{\"a\""}) {

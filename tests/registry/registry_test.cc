@@ -1,4 +1,5 @@
 #include "registry/registry.h"
+#include "registry/command.h"
 
 #include <catch2/catch.hpp>
 #include <functional>
@@ -386,4 +387,54 @@ TEST_CASE("Restore brings instances back with fresh leases and an index that nev
   clock.Advance(std::chrono::seconds(50));  // a2's deregister_after counts from the restore
   reg.Tick();
   CHECK(reg.Find("api", "a2") == nullptr);
+}
+
+namespace {
+auto Renew() {
+  return [](Registry& r, FakeClock&) { REQUIRE(r.Renew("web", "web-1").ok()); };
+}
+}  // namespace
+
+TEST_CASE("Renew renews the lease and keeps every health as it is", "[registry]") {
+  Run({{"register", Reg(10s), P, true},
+       {"warning", Beat(W), W, true},
+       {"renew keeps warning, changes nothing visible", Renew(), W, false},
+       {"renewed: the old deadline passes", Wait(9s), W, false},
+       {"renew again", Renew(), W, false},
+       {"the app reports down", SetTo(C), C, true},
+       {"renew keeps critical", Renew(), C, false},
+       {"renewed critical instance outlives deregister_after", Wait(20s), C, false},
+       {"renew again counts the removal from now", Renew(), C, false},
+       {"still there before the new removal", Wait(29s), C, false},
+       {"without renewals it is removed", Wait(1s), kGone, true}});
+  Run({{"register", Reg(10s), P, true},
+       {"maintenance", SetTo(M), M, true},
+       {"renew keeps maintenance", Renew(), M, false}});
+  FakeClock clock;
+  Registry reg(clock, NoSelfPreservation());
+  CHECK(reg.Renew("web", "nope").error().code == ErrorCode::kNotFound);
+  REQUIRE(reg.Register(Spec("web", "web-1", 10s)).ok());
+  HeartbeatCommand keep{"web", "web-1", std::nullopt, std::nullopt, true};
+  CHECK(Apply(reg, keep).ok());
+}
+
+TEST_CASE("a forced registration status leaves and enters maintenance", "[registry]") {
+  FakeClock clock;
+  Registry reg(clock, NoSelfPreservation());
+  RegisterCommand cmd;
+  cmd.spec = Spec("web", "web-1", 10s);
+  REQUIRE(Apply(reg, cmd).ok());
+  REQUIRE(reg.SetStatus("web", "web-1", Health::kMaintenance).ok());
+  cmd.status = Health::kPassing;
+  REQUIRE(Apply(reg, cmd).ok());
+  CHECK(reg.Find("web", "web-1")->health == Health::kMaintenance);  // not forced: it stays
+  cmd.force_status = true;
+  REQUIRE(Apply(reg, cmd).ok());
+  CHECK(reg.Find("web", "web-1")->health == Health::kPassing);
+  cmd.status = Health::kMaintenance;
+  REQUIRE(Apply(reg, cmd).ok());
+  CHECK(reg.Find("web", "web-1")->health == Health::kMaintenance);
+  cmd.status = Health::kCritical;
+  REQUIRE(Apply(reg, cmd).ok());
+  CHECK(reg.Find("web", "web-1")->health == Health::kCritical);
 }
