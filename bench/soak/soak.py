@@ -277,6 +277,7 @@ def main():
         "stable_expected": len(stable), "stable_api": api_count, "stable_passing": passing,
         "stable_dns": dns_count, "deregistered_left": leftover, "deregistered": len(gone),
         "exit_code": code, "sanitizer_reports": reports, "work": work,
+        "rss_samples_mb": [[round(t), round(kib / 1024, 1)] for t, kib in samples],
     }
     out["checks"] = {
         "no sanitizer report": not reports,
