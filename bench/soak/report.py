@@ -67,7 +67,10 @@ def section(r, command):
 
 def main():
     with open(sys.argv[1]) as f:
-        r = json.load(f)
+        text = f.read()
+    if not text.strip():
+        sys.exit("soak.py wrote no results (see its progress log)")
+    r = json.loads(text)
     text = section(r, sys.argv[2])
     print(text)
     if len(sys.argv) > 3:
