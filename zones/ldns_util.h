@@ -2,7 +2,12 @@
 // object is held by a unique_ptr with the matching ldns free function.
 #pragma once
 
+// clang-format off
+// stdbool.h first: without __bool_true_false_are_defined, ldns/common.h defines bool,
+// true and false as macros, which breaks the C++ standard headers under clang.
+#include <stdbool.h>
 #include <ldns/ldns.h>
+// clang-format on
 
 #include <cstdint>
 #include <cstdlib>
