@@ -195,6 +195,28 @@ def json_bodies():
     return out
 
 
+def eureka_bodies():
+    """Eureka register bodies, JSON and XML, from the Eureka tests, plus broken ones."""
+    srcs = [ROOT / "tests/http/eureka_test.cc"]
+    found = [s for s in cxx_raw_strings(srcs) if s.lstrip().startswith(("{", "<"))]
+    found += [s for s in py_dicts([ROOT / "tests/integration/test_eureka.py"])
+              if '"instance"' in s or '"ipAddr"' in s]
+    for m in re.finditer(r'"""(\s*<.*?)"""', (ROOT / "tests/integration/test_eureka.py").read_text(), re.S):
+        found.append(m.group(1))
+    found += ["", "{}", '{"instance":{}}', '{"instance":[]}', "<instance/>", "<instance><port>x</port></instance>",
+              '<?xml version="1.0"?><instance><app>A</app><ipAddr>10.0.0.1</ipAddr><port enabled="true">80</port></instance>',
+              '{"instance":{"app":"A","ipAddr":"10.0.0.1","port":{"$":"80","@enabled":"true"},"status":"STARTING"}}',
+              '{"instance":{"app":"A","ipAddr":"::1","port":8080,"metadata":{"@class":"java.util.Collections$EmptyMap"}}}',
+              "<instance><metadata><a>&amp;&lt;</a><b><![CDATA[x]]></b></metadata></instance>",
+              "<!DOCTYPE x [<!ENTITY a 'aaaa'>]><instance>&a;</instance>"]
+    seen, out = set(), []
+    for s in found:
+        if s not in seen and len(s.encode()) < 4096:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
 # ---- YAML configuration and zones ----
 
 def config_inputs():
@@ -246,6 +268,7 @@ def main():
     write("router", router_inputs(requests))
     write("http1", http1_inputs(requests))
     write("json_bodies", json_bodies())
+    write("eureka", eureka_bodies())
     write("config_yaml", config_inputs())
     write("zones", zone_inputs())
 
