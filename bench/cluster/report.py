@@ -89,11 +89,16 @@ def write_section(docs, title, text):
         f.write(doc)
 
 
-def main():
+def write_from_argv(title, make_section):
+    """A report's main: argv is RESULTS DOCS COMMAND; RESULTS' last line is the JSON object."""
     results, docs, command = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(results) as f:
         r = json.loads(f.read().strip().splitlines()[-1])
-    write_section(docs, "Cluster mode (bench/cluster/run)", section(r, command))
+    write_section(docs, title, make_section(r, command))
+
+
+def main():
+    write_from_argv("Cluster mode (bench/cluster/run)", section)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,17 @@ class Http:
         self.pending = b""
 
     def request(self, method, path, body=None):
+        """A JSON body (or none); returns (status, body bytes)."""
         data = b"" if body is None else json.dumps(body).encode()
+        headers = () if body is None else (("Content-Type", "application/json"),)
+        return self.raw(method, path, data, headers)
+
+    def raw(self, method, path, data=b"", headers=()):
+        """Any body bytes with the given (name, value) headers."""
         head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n" % (
             method, path, len(data))
-        if body is not None:
-            head += "Content-Type: application/json\r\n"
+        for name, value in headers:
+            head += "%s: %s\r\n" % (name, value)
         self.sock.sendall(head.encode() + b"\r\n" + data)
         while b"\r\n\r\n" not in self.pending:
             self._receive()

@@ -31,30 +31,7 @@ def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
 
-class Http(keepalive.Http):
-    """keepalive.Http with any body and headers (Content-Type, Accept)."""
-
-    def raw(self, method, path, data=b"", headers=()):
-        head = "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n" % (
-            method, path, len(data))
-        for name, value in headers:
-            head += "%s: %s\r\n" % (name, value)
-        self.sock.sendall(head.encode() + b"\r\n" + data)
-        while b"\r\n\r\n" not in self.pending:
-            self._receive()
-        head, _, rest = self.pending.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split(" ", 2)[1])
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip())
-        self.pending = rest
-        while len(self.pending) < length:
-            self._receive()
-        answer, self.pending = self.pending[:length], self.pending[length:]
-        return status, answer
+Http = keepalive.Http  # raw(): any body and headers (Content-Type, Accept)
 
 
 JSON = (("Content-Type", "application/json"), ("Accept", "application/json"))

@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 """bench/eureka results (one JSON object) -> the "Eureka API (bench/eureka/run)" section of
 docs/BENCHMARKS.md (replaced in place, or appended)."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cluster"))
-from report import head, machine, write_section  # noqa: E402
+from report import head, machine, write_from_argv  # noqa: E402
 
 TITLE = "Eureka API (bench/eureka/run)"
 
@@ -52,10 +51,7 @@ def section(r, command):
 
 
 def main():
-    results, docs, command = sys.argv[1], sys.argv[2], sys.argv[3]
-    with open(results) as f:
-        r = json.loads(f.read().strip().splitlines()[-1])
-    write_section(docs, TITLE, section(r, command))
+    write_from_argv(TITLE, section)
 
 
 if __name__ == "__main__":
