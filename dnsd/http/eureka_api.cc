@@ -204,6 +204,10 @@ HttpResponse NotFound(std::string_view what, uint64_t index) {
 HttpResponse Read(const Match& m, const HttpRequest& request, const registry::Registry& registry,
                   const RouterOptions& options) {
   const uint64_t index = registry.index();
+  // A Eureka client reads: from now on the delta records changes (eureka_delta.h).
+  if (options.eureka != nullptr && options.clock != nullptr) {
+    options.eureka->NoteRead(options.clock->Now());
+  }
   switch (m.endpoint) {
     case Endpoint::kApps:
       return Applications(request, List(registry, options, [](const auto&) { return true; }),

@@ -55,6 +55,10 @@ void EurekaDelta::OnEvent(const registry::RegistryEvent& event, registry::TimePo
     default:
       return;
   }
+  if (!Recording(now)) {
+    log_.clear();
+    return;
+  }
   log_.push_back(std::move(c));
   while (log_.size() > max_entries_) log_.pop_front();
   Prune(now);
@@ -65,6 +69,7 @@ void EurekaDelta::Prune(registry::TimePoint now) {
 }
 
 std::vector<EurekaDelta::Change> EurekaDelta::Recent(registry::TimePoint now) {
+  NoteRead(now);
   Prune(now);
   // Newest first: the first entry seen of an instance is its latest change.
   std::unordered_map<std::string, size_t> latest;  // key -> index into out

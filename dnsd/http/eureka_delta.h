@@ -8,6 +8,11 @@
 // instance registered otherwise is shown by its service and id). Pure bookkeeping: no
 // registry calls, no clock of its own. Bounded: beyond max_entries the oldest are dropped
 // (a client then sees a hashcode that differs from its own and fetches everything).
+//
+// Changes are recorded only while Eureka clients read (NoteRead: any GET of the Eureka
+// API within the window), so that a dnsd nobody reads through Eureka — a sidecar agent
+// mirroring a busy fleet — keeps nothing. A client's first read is a full fetch, which
+// starts the recording, so every later delta it asks for within the window is whole.
 #pragma once
 
 #include <cstddef>
@@ -50,13 +55,19 @@ class EurekaDelta {
   // One change per instance changed within the window before now, its latest, oldest
   // first; ADDED when the instance was added within the window (and not deleted after).
   std::vector<Change> Recent(registry::TimePoint now);
+  // A Eureka client read the registry at `now`: record changes for the window after it.
+  void NoteRead(registry::TimePoint now) { last_read_ = now; }
   size_t size() const { return log_.size(); }
 
  private:
   void Prune(registry::TimePoint now);
+  bool Recording(registry::TimePoint now) const {
+    return last_read_ && now - *last_read_ <= window_;
+  }
 
   registry::Duration window_;
   size_t max_entries_;
+  std::optional<registry::TimePoint> last_read_;
   std::deque<Change> log_;
   std::unordered_map<std::string, std::shared_ptr<const eureka::InstanceInfo>> known_;  // "service/id"
 };

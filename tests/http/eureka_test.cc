@@ -358,6 +358,7 @@ TEST_CASE("an instance registered through the native API has Eureka's view", "[e
 TEST_CASE("the delta holds the last 3 minutes' changes with the full registry's hashcode",
           "[eureka]") {
   EurekaFixture f;
+  f.GetJson("/eureka/apps");  // a client's first fetch: the delta records from now on
   REQUIRE(f.RegisterJson("web", Instance("h1")).status == 204);
   REQUIRE(f.RegisterJson("web", Instance("h2")).status == 204);
   f.clock.Advance(2min);
@@ -401,6 +402,7 @@ TEST_CASE("EurekaDelta alone: the window, the bound and remembered instances", "
   info.app = "Web";
   info.instance_id = "Original-Id";
   d.Remember("web", "a", info);
+  d.NoteRead(clock.Now());
   d.OnEvent(ev(Kind::kRegistered, "a"), clock.Now());
   d.OnEvent(ev(Kind::kNoteChanged, "a"), clock.Now());  // not visible to Eureka
   CHECK(d.size() == 1);
@@ -414,6 +416,22 @@ TEST_CASE("EurekaDelta alone: the window, the bound and remembered instances", "
   CHECK(d.size() == 2);  // bounded: the oldest went
   clock.Advance(3min + 1ms);
   CHECK(d.Recent(clock.Now()).empty());
+}
+
+TEST_CASE("the delta records only while Eureka clients read", "[eureka]") {
+  EurekaFixture f;
+  REQUIRE(f.RegisterJson("web", Instance("h1")).status == 204);
+  CHECK(f.delta.size() == 0);  // nobody reads through Eureka: nothing kept
+  f.GetJson("/eureka/apps/web");
+  REQUIRE(f.RegisterJson("web", Instance("h2")).status == 204);
+  CHECK(f.delta.size() == 1);
+  f.clock.Advance(3min + 1ms);  // no read for a whole window
+  REQUIRE(f.RegisterJson("web", Instance("h3")).status == 204);
+  CHECK(f.delta.size() == 0);
+  Json j = f.GetJson("/eureka/apps/delta");  // after a gap: the full hashcode tells the client
+  CHECK(j["applications"]["apps__hashcode"] == "UP_3_");
+  REQUIRE(f.Send("DELETE", "/eureka/apps/web/h3:web:8080").status == 200);
+  CHECK(f.delta.size() == 1);
 }
 
 TEST_CASE("JSON answers escape strings as nlohmann does and replace invalid UTF-8", "[eureka]") {

@@ -245,6 +245,7 @@ class EurekaRawTest(EurekaBase):
         self.assertEqual(self.raw("PUT", "/eureka/apps/ORDERS/nope/metadata?b=2")[0], 404)
 
     def test_delta_shows_recent_changes_with_the_full_hashcode(self):
+        self.get_json("/eureka/apps")  # a client's first fetch starts the delta's recording
         for host, ip in (("h1", "127.0.0.31"), ("h2", "127.0.0.32")):
             self.assertEqual(self.post_json(instance(host, ip))[0], 204)
         self.assertEqual(self.raw("DELETE", "/eureka/apps/ORDERS/h1:orders:8080")[0], 200)
