@@ -51,6 +51,11 @@ def py_dicts(paths):
                     continue
 
 
+def small_unique(inputs, limit=4096):
+    """Inputs in their first order, each once, under `limit` bytes (the targets' max_len)."""
+    return [s for s in dict.fromkeys(inputs) if len(s.encode()) < limit]
+
+
 # ---- DNS queries ----
 
 def name_wire(name):
@@ -187,12 +192,7 @@ def json_bodies():
               '{"ttl":"1h30m","deregister_after":"500ms","dns_ttl":0}', '{"port":65536}',
               '{"Name":"api","Checks":[{"TTL":"10s"},{"HTTP":"http://127.0.0.1:1/","Interval":"1s"}]}',
               '{"address":"\\u0000"}', '{"tags":["a","A","a"]}', "\xef\xbb\xbf{}"]
-    seen, out = set(), []
-    for s in found:
-        if s not in seen and len(s.encode()) < 4096:
-            seen.add(s)
-            out.append(s)
-    return out
+    return small_unique(found)
 
 
 def eureka_bodies():
@@ -209,12 +209,7 @@ def eureka_bodies():
               '{"instance":{"app":"A","ipAddr":"::1","port":8080,"metadata":{"@class":"java.util.Collections$EmptyMap"}}}',
               "<instance><metadata><a>&amp;&lt;</a><b><![CDATA[x]]></b></metadata></instance>",
               "<!DOCTYPE x [<!ENTITY a 'aaaa'>]><instance>&a;</instance>"]
-    seen, out = set(), []
-    for s in found:
-        if s not in seen and len(s.encode()) < 4096:
-            seen.add(s)
-            out.append(s)
-    return out
+    return small_unique(found)
 
 
 # ---- YAML configuration and zones ----
@@ -231,7 +226,7 @@ def config_inputs():
     out += [s for s in cxx_strings(tests) if ":" in s and "\n" in s]
     out += ["", "dns: [", "dns:\n  ttl: -1\n", "http:\n  listen: [\"127.0.0.1:0\"]\n",
             "a: &x [*x]\n", "registry:\n  self_preservation:\n    threshold: 2\n"]
-    return [s for s in dict.fromkeys(out) if len(s.encode()) < 4096]
+    return small_unique(out)
 
 
 def zone_inputs():
@@ -244,7 +239,7 @@ def zone_inputs():
             "$ORIGIN a.discovery.\nx 60 IN TXT \"t\"\n", "$INCLUDE /etc/passwd\n",
             "origin: example.com.\nrecords:\n  - {name: www, type: A, value: 192.0.2.1}\n",
             "$ORIGIN example.com.\n$TTL 1\n* IN A 192.0.2.9\n", "(\n"]
-    return [s for s in dict.fromkeys(out) if len(s.encode()) < 4096]
+    return small_unique(out)
 
 
 def write(target, inputs):
