@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 namespace registry {
 
@@ -16,6 +17,14 @@ class Clock {
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
 };
+
+// Wall-clock milliseconds since the Unix epoch: for values shown to people and clients
+// (a check's last run, Eureka's timestamps), never for deadlines.
+inline int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 class SteadyClock final : public Clock {
  public:

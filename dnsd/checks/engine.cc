@@ -30,12 +30,6 @@ registry::Health Aggregate(const std::vector<CheckResult>& results) {
 
 namespace {
 
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 size_t Discard(char*, size_t size, size_t n, void*) { return size * n; }
 
 void CloseProcess(uv_process_t* h) {
@@ -397,7 +391,7 @@ void Engine::Finish(uint64_t check_id, Health raw, std::string output) {
   }
   ++duration_count_;
   duration_sum_ += seconds;
-  c.result.last_run_ms = WallMs();
+  c.result.last_run_ms = registry::WallClockMs();
   bool changed = false;
   if (c.threshold.Observe(raw)) {
     changed = c.result.status != c.threshold.status() || c.result.output != output;

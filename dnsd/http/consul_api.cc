@@ -3,7 +3,6 @@
 #include "dnsd/http/consul_api.h"
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -182,10 +181,8 @@ HttpResponse CheckResult(std::string_view check, registry::Health status, std::s
       return ConsulError(400, "check " + std::string(check) + " is not a TTL check: dnsd runs it",
                          "", registry.index());
     }
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    return Pending(registry::CheckResultCommand{in->service, in->id, n, status, std::move(note), now_ms},
+    return Pending(registry::CheckResultCommand{in->service, in->id, n, status, std::move(note),
+                                                registry::WallClockMs()},
                    in->service, in->id);
   }
   if (status == registry::Health::kCritical) {

@@ -26,12 +26,6 @@ using internal::PercentDecode;
 
 constexpr std::string_view kXmlContentType = "application/xml";
 
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // ---- matching ----
 
 enum class Endpoint { kApps, kDelta, kApp, kInstance, kStatus, kMetadata, kById, kVip, kSvip };
@@ -126,7 +120,7 @@ template <typename Filter>
 Listing List(const registry::Registry& registry, const RouterOptions& options, Filter keep) {
   Listing out;
   std::map<std::string, uint64_t, std::less<>> counts;
-  const int64_t wall = WallMs();
+  const int64_t wall = registry::WallClockMs();
   for (const registry::Registry::ServiceSummary& svc : registry.Services()) {
     Application app;
     for (const registry::Instance* in : registry.Instances(svc.name)) {
@@ -169,7 +163,7 @@ HttpResponse Delta(const HttpRequest& request, const registry::Registry& registr
                    const RouterOptions& options) {
   Listing all = List(registry, options, [](const registry::Instance&) { return false; });
   if (options.eureka != nullptr && options.clock != nullptr) {
-    const int64_t wall = WallMs();
+    const int64_t wall = registry::WallClockMs();
     std::unordered_map<std::string, size_t> by_service;
     for (EurekaDelta::Change& c : options.eureka->Recent(options.clock->Now())) {
       InstanceInfo info;
@@ -234,7 +228,7 @@ HttpResponse Read(const Match& m, const HttpRequest& request, const registry::Re
         }
       }
       if (in == nullptr) return NotFound("no instance " + m.id, index);
-      InstanceInfo info = eureka::FromInstance(*in, RenewedMs(*in, options, WallMs()));
+      InstanceInfo info = eureka::FromInstance(*in, RenewedMs(*in, options, registry::WallClockMs()));
       return Body(request, 200, eureka::InstanceJson(info), eureka::InstanceXml(info), index);
     }
     case Endpoint::kVip:
@@ -303,7 +297,7 @@ HttpResponse Register(const Match& m, const HttpRequest& request,
     return ErrorResponse(400, "\"app\" (" + info.app + ") differs from the path's " + m.app, "app",
                          index);
   }
-  const int64_t now = WallMs();
+  const int64_t now = registry::WallClockMs();
   const registry::Instance* existing =
       info.Id().empty() ? nullptr : registry.Find(Label(info.app), Label(info.Id()));
   std::optional<eureka::Status> was;  // the effective status before

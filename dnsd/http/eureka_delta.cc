@@ -33,33 +33,35 @@ void EurekaDelta::Remember(std::string_view service, std::string_view id,
 void EurekaDelta::OnEvent(const registry::RegistryEvent& event, registry::TimePoint now) {
   using Kind = registry::RegistryEvent::Kind;
   if (event.service.empty() || event.id.empty()) return;
-  Change c{now, std::string(event.service), std::string(event.id), Action::kModified, {}};
+  Action action = Action::kModified;
   switch (event.kind) {
     case Kind::kRegistered:
-      c.action = Action::kAdded;
+      action = Action::kAdded;
       break;
     case Kind::kUpdated:
     case Kind::kHealthChanged:
     case Kind::kLapseHeldBack:
     case Kind::kLapseCancelled:
       break;
-    case Kind::kRemoved: {
-      c.action = Action::kDeleted;
-      auto it = known_.find(Key(event.service, event.id));
-      if (it != known_.end()) {
-        c.last = std::move(it->second);
-        known_.erase(it);
-      }
+    case Kind::kRemoved:
+      action = Action::kDeleted;
       break;
-    }
     default:
       return;
   }
-  if (!Recording(now)) {
+  std::shared_ptr<const eureka::InstanceInfo> last;
+  if (action == Action::kDeleted && !known_.empty()) {  // forgotten whether recorded or not
+    auto it = known_.find(Key(event.service, event.id));
+    if (it != known_.end()) {
+      last = std::move(it->second);
+      known_.erase(it);
+    }
+  }
+  if (!Recording(now)) {  // nobody reads through Eureka: nothing to keep, nothing to build
     log_.clear();
     return;
   }
-  log_.push_back(std::move(c));
+  log_.push_back(Change{now, std::string(event.service), std::string(event.id), action, std::move(last)});
   while (log_.size() > max_entries_) log_.pop_front();
   Prune(now);
 }
