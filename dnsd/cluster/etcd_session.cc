@@ -57,6 +57,7 @@ void EtcdStore::Lost(const std::string& why, bool lease_gone) {
   }
   if (probing_) return;
   probing_ = true;
+  probe_failures_ = 0;
   client_->Failover();
   struct Again {
     void operator()(EtcdStore& s) { s.Probe(); }
@@ -70,6 +71,7 @@ void EtcdStore::Probe() {
   Json body = {{"ID", std::to_string(lease_)}};
   client_->Call("/v3/lease/keepalive", body.dump(), timeout, [this](EtcdReply r) {
     if (!r.ok()) {
+      ++probe_failures_;
       client_->Failover();
       struct Again {
         void operator()(EtcdStore& s) { s.Probe(); }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "dnsd/cluster/json_util.h"
@@ -141,7 +142,7 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
     applying_.clear();
     return done(std::move(r));
   }
-  if (!connected_) return done(Unavailable("etcd is unreachable: writes are refused"));
+  if (RefusesWrites()) return done(Unavailable("etcd is unreachable: writes are refused"));
   Ops ops = {PutOp(next, options_.node, false)};
   // A Consul ID registered under another service moves: both in one transaction.
   if (c.moves_from && *c.moves_from != next.service &&
@@ -179,7 +180,7 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
     applying_.clear();
     return done(std::move(r));
   }
-  if (!connected_) return done(Unavailable("etcd is unreachable: writes are refused"));
+  if (RefusesWrites()) return done(Unavailable("etcd is unreachable: writes are refused"));
   // Another replica's instance moves here (SPEC §8), or the owner writes a health change.
   Commit(key, {PutOp(next, options_.node, false)}, true, std::move(done));
 }
@@ -188,7 +189,7 @@ void EtcdStore::SubmitSetStatus(registry::SetStatusCommand& c, Done done) {
   if (registry::Status s = CheckNote(c.note); !s) return done(s.error());
   const registry::Instance* prev = registry_.Find(c.service, c.id);
   if (!prev) return done(NotFound(c.service, c.id));
-  if (!connected_) return done(Unavailable("etcd is unreachable: writes are refused"));
+  if (RefusesWrites()) return done(Unavailable("etcd is unreachable: writes are refused"));
   registry::Instance next = *prev;
   next.health = c.status;
   next.note = c.note.value_or(std::string());
@@ -203,7 +204,7 @@ void EtcdStore::SubmitSetStatus(registry::SetStatusCommand& c, Done done) {
 void EtcdStore::SubmitDeregister(registry::DeregisterCommand& c, Done done) {
   const registry::Instance* prev = registry_.Find(c.service, c.id);
   if (!prev) return done(NotFound(c.service, c.id));
-  if (!connected_) return done(Unavailable("etcd is unreachable: writes are refused"));
+  if (RefusesWrites()) return done(Unavailable("etcd is unreachable: writes are refused"));
   const std::string key = InstanceKey(options_.prefix, prev->service, prev->id);
   Ops ops = {Json{{"request_delete_range", {{"key", Base64Encode(key)}}}}.dump()};
   Commit(key, std::move(ops), true, std::move(done));
@@ -335,6 +336,14 @@ void EtcdStore::AnswerWaiters() {
     auto node = waiters_.extract(waiters_.begin());
     node.mapped().done(node.key());
   }
+}
+
+// Refused at once only when etcd is known to be away: while the next member is being
+// probed after one stopped answering (a member died, say), a write is sent to it as well;
+// only after a whole round of members failed the probe is it refused without trying.
+bool EtcdStore::RefusesWrites() const {
+  if (connected_) return false;
+  return !probing_ || probe_failures_ >= std::max<size_t>(1, options_.endpoints.size());
 }
 
 void EtcdStore::CheckWaiters() {

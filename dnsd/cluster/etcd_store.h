@@ -100,6 +100,7 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   void Wait(uint64_t revision, Done done);
   void AnswerWaiters();
   void CheckWaiters();
+  bool RefusesWrites() const;
   bool Mine(const std::string& key) const;
   bool MineMeta(const std::string& owner, int64_t lease) const;
   // Runs ops in txns of at most kMaxOps; done(ok) after the last one.
@@ -130,6 +131,7 @@ class EtcdStore final : public registry::Store, private registry::RegistryObserv
   bool connected_ = false;
   bool connecting_ = false;  // taking a new lease and writing back: events are held
   bool probing_ = false;     // trying the next endpoint with the lease we have
+  size_t probe_failures_ = 0;  // members that failed the probe in a row
   bool keepalive_in_flight_ = false;
   int64_t lease_ = 0;
   std::unordered_set<int64_t> leases_;   // every lease this process was granted
