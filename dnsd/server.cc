@@ -1,11 +1,18 @@
 #include "dnsd/server.h"
 
 #include <ares.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "dnsd/agent/mirror_store.h"
@@ -27,6 +34,8 @@ namespace {
 
 // Shutdown must finish within SPEC's 5 s even when a peer holds a connection open.
 constexpr uint64_t kShutdownGraceMs = 4000;
+// How often freed heap pages are handed back to the kernel (malloc_trim).
+constexpr uint64_t kTrimEveryMs = 10000;
 
 std::string Join(const std::vector<std::string>& parts) {
   std::string out;
@@ -99,6 +108,7 @@ agent::RegistrarOptions RegistrarOptionsFrom(const config::Config& config) {
   agent::RegistrarOptions options;
   options.servers = config.agent.servers;
   options.token = config.agent.token;
+  options.ca_file = config.agent.ca_file;
   std::optional<registry::IpAddress> host;
   for (size_t i = 0; i < config.agent.services.size(); ++i) {
     registry::InstanceSpec spec = config.agent.services[i].spec;
@@ -189,6 +199,15 @@ std::vector<std::string> CheckResources(const config::Config& config) {
     std::string tls = http::CheckTls(config.http.tls_cert, config.http.tls_key);
     if (!tls.empty()) problems.push_back(std::move(tls));
   }
+  if (!config.agent.ca_file.empty()) {
+    std::ifstream in(config.agent.ca_file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      problems.push_back("agent.ca_file: " + config.agent.ca_file + ": " + std::strerror(errno));
+    } else if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      problems.push_back("agent.ca_file: " + config.agent.ca_file + ": no PEM certificate in it");
+    }
+  }
   return problems;
 }
 
@@ -258,7 +277,7 @@ int Server::Run() {
 void Server::OpenStore() {
   if (!config_.agent.servers.empty()) {
     auto store = std::make_unique<agent::MirrorStore>(&loop_, *registry_,
-                                                      agent::MirrorOptions{config_.agent.servers});
+                                                      agent::MirrorOptions{config_.agent.servers, config_.agent.ca_file});
     mirror_ = store.get();
     store_ = std::move(store);
     return;
@@ -401,7 +420,16 @@ void Server::InstallHandles() {
     handle.get()->data = this;
   };
   init(tick_timer_, uv_timer_init);
+  init(trim_timer_, uv_timer_init);
   init(check_, uv_check_init);
+#if defined(__GLIBC__)
+  // Churn (instances of many sizes registered and removed, answers rebuilt) leaves freed
+  // pages inside glibc's heaps that it keeps, so RSS creeps up while the live heap stays
+  // the same (bench/soak, docs/BENCHMARKS.md). malloc_trim gives whole free pages back.
+  uv_timer_start(trim_timer_.get(), [](uv_timer_t*) { malloc_trim(0); }, kTrimEveryMs,
+                 kTrimEveryMs);
+  uv_unref(reinterpret_cast<uv_handle_t*>(trim_timer_.get()));  // never keeps the loop alive
+#endif
   init(sigterm_, uv_signal_init);
   init(sigint_, uv_signal_init);
   init(sighup_, uv_signal_init);
@@ -526,6 +554,7 @@ void Server::CloseControlHandles() {
   if (data_dir_) data_dir_->Drain();  // every write taken is on disk and answered
   store_done_.Reset();
   tick_timer_.Reset();
+  trim_timer_.Reset();
   check_.Reset();
   sigterm_.Reset();
   sigint_.Reset();

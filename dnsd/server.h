@@ -93,6 +93,7 @@ class Server {
   std::vector<std::string> dns_listeners_;
 
   uv::UvHandle<uv_timer_t> tick_timer_;
+  uv::UvHandle<uv_timer_t> trim_timer_;  // gives freed heap pages back (glibc)
   std::optional<registry::TimePoint> armed_deadline_;
   std::optional<registry::TimePoint> last_fired_;
   uv::UvHandle<uv_check_t> check_;

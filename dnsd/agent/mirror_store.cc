@@ -163,7 +163,7 @@ registry::Result<uint64_t> ApplyRegistryAnswer(std::string_view body, registry::
 
 MirrorStore::MirrorStore(uv_loop_t* loop, registry::Registry& registry, MirrorOptions options)
     : loop_(loop), registry_(registry), options_(std::move(options)) {
-  client_ = std::make_unique<cluster::EtcdClient>(loop_, options_.servers);
+  client_ = std::make_unique<cluster::EtcdClient>(loop_, options_.servers, options_.ca_file);
   retry_timer_.Init([&](uv_timer_t* t) { return uv_timer_init(loop_, t); });
   retry_timer_.get()->data = this;
   registry_.BeginRestore();  // service names SERVFAIL, /readyz 503 until the first answer

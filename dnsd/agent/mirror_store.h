@@ -35,6 +35,7 @@ namespace dnsd::agent {
 
 struct MirrorOptions {
   std::vector<std::string> servers;                  // "http://10.0.0.2:8500", tried in order
+  std::string ca_file;  // verifies https:// servers; empty = the system's CAs
   std::chrono::milliseconds wait{std::chrono::seconds(60)};  // a watch's ?wait=
   std::chrono::milliseconds retry_min{200}, retry_max{std::chrono::seconds(2)};
 };

@@ -50,7 +50,7 @@ std::string RegistrationBody(const registry::InstanceSpec& spec) {
 
 Registrar::Registrar(uv_loop_t* loop, checks::Engine& engine, RegistrarOptions options)
     : loop_(loop), engine_(engine), options_(std::move(options)) {
-  client_ = std::make_unique<cluster::EtcdClient>(loop_, options_.servers);
+  client_ = std::make_unique<cluster::EtcdClient>(loop_, options_.servers, options_.ca_file);
   for (registry::InstanceSpec& spec : options_.services) {
     auto local = std::make_unique<Local>();
     local->owner = this;

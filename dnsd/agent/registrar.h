@@ -34,6 +34,7 @@ namespace dnsd::agent {
 
 struct RegistrarOptions {
   std::vector<std::string> servers;  // "http://10.0.0.2:8500", tried in order
+  std::string ca_file;               // verifies https:// servers; empty = the system's CAs
   std::string token;                 // bearer token; empty: none
   std::vector<registry::InstanceSpec> services;  // complete: id and address filled in
   std::chrono::milliseconds request_timeout{std::chrono::seconds(3)};

@@ -53,8 +53,8 @@ size_t OnData(char* ptr, size_t size, size_t n, void* userp) {
 
 }  // namespace
 
-EtcdClient::EtcdClient(uv_loop_t* loop, std::vector<std::string> endpoints)
-    : loop_(loop), endpoints_(std::move(endpoints)) {
+EtcdClient::EtcdClient(uv_loop_t* loop, std::vector<std::string> endpoints, std::string ca_file)
+    : loop_(loop), endpoints_(std::move(endpoints)), ca_file_(std::move(ca_file)) {
   if (endpoints_.empty()) endpoints_.push_back("http://127.0.0.1:2379");
   multi_ = std::make_unique<curl::CurlMulti>(
       loop_, [this](std::vector<curl::CurlMulti::Finished>& finished) {
@@ -130,6 +130,8 @@ uint64_t EtcdClient::Start(const std::string& path, std::string body, long timeo
   curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 5L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 2L);
   if (timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+  // https:// is verified (peer and host name, libcurl's defaults) against ca_file_.
+  if (!ca_file_.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
   const uint64_t id = t->id;
   transfers_.emplace(id, std::move(t));
   multi_->Add(e);

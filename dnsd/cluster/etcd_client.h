@@ -42,7 +42,8 @@ class EtcdClient {
   using Message = std::function<void(std::string_view line)>;
   using End = std::function<void(std::string error)>;
 
-  EtcdClient(uv_loop_t* loop, std::vector<std::string> endpoints);
+  // ca_file: PEM CA certificates that verify https:// endpoints; empty = the system's.
+  EtcdClient(uv_loop_t* loop, std::vector<std::string> endpoints, std::string ca_file = {});
   ~EtcdClient();
   EtcdClient(const EtcdClient&) = delete;
   EtcdClient& operator=(const EtcdClient&) = delete;
@@ -73,6 +74,7 @@ class EtcdClient {
 
   uv_loop_t* loop_;
   std::vector<std::string> endpoints_;
+  std::string ca_file_;
   size_t current_ = 0;
   std::unique_ptr<curl::CurlMulti> multi_;  // outlives transfers_ (declared first)
   uint64_t next_id_ = 1;

@@ -82,6 +82,7 @@ struct AgentConfig {
   std::vector<std::string> servers;  // "http://10.0.0.2:8500", ...
   std::vector<AgentService> services;
   std::string token;  // sent to the servers as a bearer token when they require one
+  std::string ca_file;  // PEM CAs that verify https:// servers; empty = the system's
 };
 
 struct ConsulConfig {

@@ -45,6 +45,9 @@ void CheckCrossFields(const Config& cfg, std::vector<ConfigError>& errors) {
         "an agent keeps a copy of its servers' registry: it cannot also use cluster.etcd or "
         "storage.data_dir");
   }
+  if (cfg.agent.servers.empty() && !cfg.agent.ca_file.empty()) {
+    Add(errors, "agent.ca_file", "needs agent.servers: the https:// servers it verifies");
+  }
   if (cfg.agent.servers.empty() && !cfg.agent.services.empty()) {
     Add(errors, "agent.services", "needs agent.servers: the servers to register them on");
   }

@@ -98,9 +98,11 @@ std::string CheckEtcdEndpoint(std::string_view text) {
 }
 
 std::string CheckServerUrl(std::string_view text) {
-  if (!text.starts_with("http://") || text.size() <= 7 ||
-      text.find_first_of(" \t\r\n/", 7) != std::string_view::npos) {
-    return "\"" + std::string(text) + "\" is not a dnsd server: expected http://HOST:PORT";
+  const size_t host = text.starts_with("http://") ? 7 : text.starts_with("https://") ? 8 : 0;
+  if (host == 0 || text.size() <= host ||
+      text.find_first_of(" \t\r\n/", host) != std::string_view::npos) {
+    return "\"" + std::string(text) +
+           "\" is not a dnsd server: expected http://HOST:PORT or https://HOST:PORT";
   }
   return {};
 }

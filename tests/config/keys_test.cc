@@ -29,7 +29,7 @@ TEST_CASE("Every key in the table is a field with a type and a help text", "[con
   }
   CHECK(dnsd::config::IsSection("registry.self_preservation"));
   CHECK_FALSE(dnsd::config::IsSection("dns.ttl"));
-  CHECK(dnsd::config::ConfigKeys().size() == 39);
+  CHECK(dnsd::config::ConfigKeys().size() == 40);
 }
 
 TEST_CASE("docs/CONFIG.md lists every key with its default", "[config]") {

@@ -44,6 +44,13 @@ TEST_CASE("Validate checks values set in code and across keys", "[config]") {
       {"etcd endpoint without a scheme",
        [](Config& c) { c.cluster.etcd = {"127.0.0.1:2379"}; },
        {"cluster.etcd[0]: \"127.0.0.1:2379\" is not an etcd endpoint: expected http://HOST:PORT"}},
+      {"agent server with another scheme",
+       [](Config& c) { c.agent.servers = {"https://10.0.0.2:8500", "ftp://10.0.0.3:21"}; },
+       {"agent.servers[1]: \"ftp://10.0.0.3:21\" is not a dnsd server: expected "
+        "http://HOST:PORT or https://HOST:PORT"}},
+      {"agent CA file without servers",
+       [](Config& c) { c.agent.ca_file = "/etc/dnsd/ca.pem"; },
+       {"agent.ca_file: needs agent.servers: the https:// servers it verifies"}},
       {"cluster prefix",
        [](Config& c) { c.cluster.prefix = "dnsd"; },
        {"cluster.prefix: must start and end with '/' (e.g. /dnsd/), got \"dnsd\""}},

@@ -2,7 +2,8 @@
 CLI; curl --cacert and Python's ssl module register and read over HTTPS (HTTP/1.1 and
 HTTP/2), plain HTTP on that port fails, /metrics and /readyz answer over TLS, stalled
 handshakes and heads are closed by http.header_timeout, and a bad certificate or key stops
-the startup with an error naming the file. 127.0.0.1 only.
+the startup with an error naming the file. An agent reaches an HTTPS server through
+agent.ca_file (and refuses one whose certificate that CA did not sign). 127.0.0.1 only.
 """
 
 import http.client
@@ -207,6 +208,83 @@ class TlsStartupErrorTest(unittest.TestCase):
         code, out, err = self.run_dnsd(self.cert, self.key, ["--check-config"])
         self.assertEqual(code, 0, err)
         self.assertIn("config OK", out)
+
+
+@unittest.skipUnless(shutil.which("openssl"), "needs openssl")
+class AgentOverTlsTest(unittest.TestCase):
+    """agent.servers with https:// and agent.ca_file: the copy, the registration, and a
+    server whose certificate the CA does not vouch for."""
+
+    def setUp(self):
+        harness.require_binary()
+        self.tmp = tempfile.TemporaryDirectory(prefix="dnsd-tls-agent-")
+        self.addCleanup(self.tmp.cleanup)
+        self.cert, self.key = make_certificate(self.tmp.name)
+        self.server = Dnsd(config='http:\n  tokens: ["%s"]\n  tls: {cert: "%s", key: "%s"}\n'
+                           % (TOKEN, self.cert, self.key)).start()
+        self.addCleanup(self.server.cleanup)
+        self.url = "https://127.0.0.1:%d" % self.server.http[0][1]
+        self.context = ssl.create_default_context(cafile=self.cert)
+
+    def server_request(self, method, path, body=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", self.server.http[0][1], timeout=10,
+                                           context=self.context)
+        try:
+            conn.request(method, path, body=None if body is None else json.dumps(body),
+                         headers={"Authorization": "Bearer " + TOKEN})
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read().decode() or "null")
+        finally:
+            conn.close()
+
+    def side_ids(self):
+        status, body = self.server_request("GET", "/v1/services/side")
+        return [i["id"] for i in body["instances"]] if status == 200 else []
+
+    def agent(self, ca_file):
+        config = ('agent:\n  servers: ["%s"]\n  ca_file: "%s"\n  token: "%s"\n'
+                  '  services:\n    - {name: side, id: side-1, address: 192.0.2.20, port: 7000}\n'
+                  % (self.url, ca_file, TOKEN))
+        agent = Dnsd(config=config).start()
+        self.addCleanup(agent.cleanup)
+        return agent
+
+    def test_agent_copies_and_registers_over_https(self):
+        status, _ = self.server_request("PUT", "/v1/services/api/instances/a1",
+                                        {"address": "192.0.2.1", "port": 80})
+        self.assertEqual(status, 200)
+        agent = self.agent(self.cert)
+        poll_until(lambda: agent.dig("api.service.discovery").rdata(rtype="A") == ["192.0.2.1"],
+                   timeout=10, message="the agent answers from its copy fetched over HTTPS")
+        poll_until(lambda: self.side_ids() == ["side-1"], timeout=10,
+                   message="the agent registered its service over HTTPS")
+        self.assertEqual(agent.stop(), 0)  # SIGTERM deregisters it, over HTTPS too
+        self.assertEqual(self.side_ids(), [])
+        self.server.stop_ok(self)
+
+    def test_a_server_certificate_the_ca_did_not_sign_is_not_used(self):
+        other_cert, _ = make_certificate(tempfile.mkdtemp(dir=self.tmp.name))
+        agent = self.agent(other_cert)
+        poll_until(lambda: "certificate" in agent.stderr_text(), timeout=10,
+                   message="the agent reports the certificate it could not verify")
+        self.assertEqual(agent.request("GET", "/readyz")[0], 503)
+        self.assertEqual(self.side_ids(), [])
+        self.server.stop_ok(self)
+
+    def test_a_missing_or_garbled_ca_file_stops_the_startup_naming_it(self):
+        garbled = os.path.join(self.tmp.name, "garbled.pem")
+        with open(garbled, "w") as f:
+            f.write("not a certificate\n")
+        for ca_file in (os.path.join(self.tmp.name, "missing.pem"), garbled):
+            with self.subTest(ca_file=ca_file):
+                path = os.path.join(self.tmp.name, "agent.yaml")
+                with open(path, "w") as f:
+                    f.write('agent:\n  servers: ["%s"]\n  ca_file: "%s"\n' % (self.url, ca_file))
+                out = subprocess.run([harness.DNSD_BIN, "--config", path, "--check-config"],
+                                     capture_output=True, text=True, timeout=15)
+                self.assertEqual(out.returncode, 1, out.stderr)
+                self.assertIn("agent.ca_file: " + ca_file, out.stderr)
+        self.server.stop_ok(self)
 
 
 if __name__ == "__main__":
