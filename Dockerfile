@@ -6,15 +6,16 @@
 # The baked-in configuration (examples/docker/dnsd.yaml) keeps the HTTP API on the
 # container's loopback: mount one with http.listen on 0.0.0.0 and http.tokens to register
 # from outside.
-# The build stage installs exactly .ci/packages (the list the README's commands use),
-# builds dnsd and runs its unit tests.
+# The build stage installs the build part of .ci/packages (the list the README's commands
+# use: from "# build" to "# test"), builds dnsd and runs its unit tests.
 
 FROM debian:bookworm AS build
 ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
 COPY .ci/packages .ci/packages
 RUN apt-get update \
- && apt-get install -y --no-install-recommends $(grep -vE '^\s*(#|$)' .ci/packages) \
+ && apt-get install -y --no-install-recommends \
+      $(sed -n '/^# build$/,/^# test/p' .ci/packages | grep -vE '^\s*(#|$)') \
  && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDNSD_BUILD_BENCH=OFF \
