@@ -1,6 +1,7 @@
 // Eureka's register body (SPEC §11), in JSON (nlohmann, through ParseJsonObject) or XML
 // (pugixml), read into one InstanceInfo. Both read every value as text first, as Eureka's
 // codecs accept "8080" and 8080, "true" and true alike.
+#include <cmath>
 #include <charconv>
 #include <pugixml.hpp>
 #include <string>
@@ -99,7 +100,9 @@ registry::Result<std::optional<std::string>> JsonText(const Json& v, const std::
   if (v.is_number_integer() || v.is_number_unsigned()) return std::optional<std::string>(v.dump());
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) {
+    // 8080.0 reads as 8080; casting a double outside int64's range is undefined, so
+    // those (and fractions) keep JSON's own text, which the field's check refuses.
+    if (std::isfinite(d) && std::fabs(d) < 9.2e18 && d == std::trunc(d)) {
       return std::optional<std::string>(std::to_string(static_cast<int64_t>(d)));
     }
     return std::optional<std::string>(v.dump());

@@ -173,6 +173,12 @@ TEST_CASE("bad register bodies are 400 naming the field, and store nothing", "[e
   Json big = Instance("h1");
   big["port"] = 70000;
   bad(Json{{"instance", big}}.dump(), "application/json", "port");
+  // Found by fuzz.eureka: a number beyond int64 (a double) as a port was cast undefined.
+  for (const char* huge : {"8080222222222222222222222222222222222222", "-1e300", "8080.5"}) {
+    Json port_number = Instance("h1");
+    port_number["port"] = Json::parse(huge);  // a double: beyond int64, or a fraction
+    bad(Json{{"instance", port_number}}.dump(), "application/json", "port");
+  }
   Json status = Instance("h1", "SLEEPY");
   bad(Json{{"instance", status}}.dump(), "application/json", "status");
   std::string xml_port = kXmlInstance;
