@@ -132,6 +132,9 @@ uint64_t EtcdClient::Start(const std::string& path, std::string body, long timeo
   if (timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
   // https:// is verified (peer and host name, libcurl's defaults) against ca_file_.
   if (!ca_file_.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, ca_file_.c_str());
+  // HTTP/1.1 also over TLS (libcurl would pick HTTP/2 by ALPN): a watch or long poll
+  // keeps a connection of its own, as over plain HTTP.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   const uint64_t id = t->id;
   transfers_.emplace(id, std::move(t));
   multi_->Add(e);
