@@ -189,6 +189,20 @@ void RenderCluster(const registry::StoreStatus& s, std::string& out) {
          "dnsd_cluster_revision " + std::to_string(s.cluster->revision) + "\n";
 }
 
+// agent.ca_file must hold a PEM certificate: else every https:// server would fail later.
+std::string CaFileProblem(const config::Config& config) {
+  if (config.agent.ca_file.empty()) return {};
+  std::ifstream in(config.agent.ca_file, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    return "agent.ca_file: " + config.agent.ca_file + ": " + std::strerror(errno);
+  }
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return "agent.ca_file: " + config.agent.ca_file + ": no PEM certificate in it";
+  }
+  return {};
+}
+
 }  // namespace
 
 std::vector<std::string> CheckResources(const config::Config& config) {
@@ -199,15 +213,7 @@ std::vector<std::string> CheckResources(const config::Config& config) {
     std::string tls = http::CheckTls(config.http.tls_cert, config.http.tls_key);
     if (!tls.empty()) problems.push_back(std::move(tls));
   }
-  if (!config.agent.ca_file.empty()) {
-    std::ifstream in(config.agent.ca_file, std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) {
-      problems.push_back("agent.ca_file: " + config.agent.ca_file + ": " + std::strerror(errno));
-    } else if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      problems.push_back("agent.ca_file: " + config.agent.ca_file + ": no PEM certificate in it");
-    }
-  }
+  if (std::string ca = CaFileProblem(config); !ca.empty()) problems.push_back(std::move(ca));
   return problems;
 }
 
@@ -276,6 +282,7 @@ int Server::Run() {
 // dnsd or an unusable directory stops the startup at once (exit 1).
 void Server::OpenStore() {
   if (!config_.agent.servers.empty()) {
+    if (std::string ca = CaFileProblem(config_); !ca.empty()) throw StartupError(ca);
     auto store = std::make_unique<agent::MirrorStore>(&loop_, *registry_,
                                                       agent::MirrorOptions{config_.agent.servers, config_.agent.ca_file});
     mirror_ = store.get();

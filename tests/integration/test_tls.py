@@ -280,10 +280,12 @@ class AgentOverTlsTest(unittest.TestCase):
                 path = os.path.join(self.tmp.name, "agent.yaml")
                 with open(path, "w") as f:
                     f.write('agent:\n  servers: ["%s"]\n  ca_file: "%s"\n' % (self.url, ca_file))
-                out = subprocess.run([harness.DNSD_BIN, "--config", path, "--check-config"],
-                                     capture_output=True, text=True, timeout=15)
-                self.assertEqual(out.returncode, 1, out.stderr)
-                self.assertIn("agent.ca_file: " + ca_file, out.stderr)
+                for extra in (["--check-config"], ["--dns-listen", "127.0.0.1:0",
+                                                   "--http-listen", "127.0.0.1:0"]):
+                    out = subprocess.run([harness.DNSD_BIN, "--config", path] + extra,
+                                         capture_output=True, text=True, timeout=15)
+                    self.assertEqual(out.returncode, 1, out.stderr)
+                    self.assertIn("agent.ca_file: " + ca_file, out.stderr)
         self.server.stop_ok(self)
 
 
