@@ -8,11 +8,7 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "dnsd/agent/mirror_store.h"
@@ -189,18 +185,10 @@ void RenderCluster(const registry::StoreStatus& s, std::string& out) {
          "dnsd_cluster_revision " + std::to_string(s.cluster->revision) + "\n";
 }
 
-// agent.ca_file must hold a PEM certificate: else every https:// server would fail later.
+// agent.ca_file must load as CA certificates: else every https:// server would fail later.
 std::string CaFileProblem(const config::Config& config) {
   if (config.agent.ca_file.empty()) return {};
-  std::ifstream in(config.agent.ca_file, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    return "agent.ca_file: " + config.agent.ca_file + ": " + std::strerror(errno);
-  }
-  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return "agent.ca_file: " + config.agent.ca_file + ": no PEM certificate in it";
-  }
-  return {};
+  return http::CheckCaFile("agent.ca_file", config.agent.ca_file);
 }
 
 }  // namespace

@@ -331,6 +331,10 @@ std::string CheckTls(const std::string& cert_file, const std::string& key_file) 
   return ctx ? std::string() : error;
 }
 
+std::string CheckCaFile(const std::string& key, const std::string& file) {
+  return internal::CheckCaFile(key, file);
+}
+
 HttpServer::HttpServer(uv_loop_t* loop, const registry::Registry& registry,
                        registry::Store& store, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(loop, registry, store, std::move(options))) {}

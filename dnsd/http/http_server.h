@@ -52,6 +52,8 @@ struct HttpServerOptions {
 // Loads http.tls's certificate and key as Listen() would (for --check-config): "" when
 // they are good, else the problem naming the key and the file.
 std::string CheckTls(const std::string& cert_file, const std::string& key_file);
+// The same for a client's CA file (agent.ca_file): empty when OpenSSL loads a certificate.
+std::string CheckCaFile(const std::string& key, const std::string& file);
 
 class HttpServer {
  public:

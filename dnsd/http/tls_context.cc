@@ -71,4 +71,15 @@ TlsContext LoadTlsContext(const std::string& cert_file, const std::string& key_f
   return ctx;
 }
 
+std::string CheckCaFile(const std::string& key, const std::string& file) {
+  std::string error;
+  if (!Readable(key, file, error)) return error;
+  TlsContext ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return key + ": cannot create a TLS context: " + OpenSslError();
+  if (SSL_CTX_load_verify_locations(ctx.get(), file.c_str(), nullptr) != 1) {
+    return key + ": " + file + ": no PEM certificate in it: " + OpenSslError();
+  }
+  return {};
+}
+
 }  // namespace dnsd::http::internal

@@ -20,4 +20,8 @@ using TlsContext = std::unique_ptr<SSL_CTX, SslCtxFree>;
 TlsContext LoadTlsContext(const std::string& cert_file, const std::string& key_file,
                           std::string& error);
 
+// Empty when `file` holds PEM CA certificates OpenSSL loads (a client's trust store, as
+// agent.ca_file); else why not, named by `key` and the file.
+std::string CheckCaFile(const std::string& key, const std::string& file);
+
 }  // namespace dnsd::http::internal
