@@ -109,6 +109,18 @@ bool ContextIdle(h2o_context_t& context) {
   return true;
 }
 
+bool WriteStalled(h2o_socket_t* sock, const uv_stream_t* stream) {
+  return h2o_socket_is_writing(sock) && !uv_is_writable(stream) && stream->write_queue_size == 0;
+}
+
+void FailStalledWrite(h2o_socket_t* sock) {
+  // What h2o's own on_write_complete does, minus clearing the TLS output buffers, which
+  // the close that follows frees anyway.
+  h2o_socket_cb cb = sock->_cb.write;
+  sock->_cb.write = nullptr;
+  cb(sock, h2o_socket_error_io);
+}
+
 std::optional<registry::IpAddress> ToIpAddress(const struct sockaddr* sa) {
   registry::IpAddress ip;
   if (sa->sa_family == AF_INET) {

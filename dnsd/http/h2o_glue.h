@@ -28,6 +28,20 @@ void SendResponse(h2o_req_t* req, const HttpResponse& response);
 // closed, is unlinked here).
 bool ContextIdle(h2o_context_t& context);
 
+// h2o 2.2's libuv binding ignores what uv_write returns. After a read error (a client's
+// reset) libuv marks the stream unwritable, so every write h2o starts from then on (the
+// TLS close_notify of the socket it is closing, above all) fails at once and its
+// callback never comes: the socket, and its descriptor, would stay open for good.
+// Whether `sock` (on `stream`) is in that state: h2o waits for a write libuv refused.
+// A write libuv accepted before the error is still queued (write_queue_size) and gets
+// its callback; one just finished gets it in the next loop iteration, so callers act
+// only on a stall they saw in an earlier sweep.
+bool WriteStalled(h2o_socket_t* sock, const uv_stream_t* stream);
+
+// Completes the stalled write with h2o's I/O error, as libuv would have reported it, so
+// that h2o goes on to close the socket (its close callback comes later, from libuv).
+void FailStalledWrite(h2o_socket_t* sock);
+
 // The address of a socket, as "127.0.0.1:8500" or "[::1]:8500".
 using addr::FormatSockaddr;
 

@@ -92,6 +92,7 @@ class Http1Conn {
     void* socket = nullptr;  // h2o_socket_t*
     uint32_t in_flight = 0;
     uint64_t since_ms = 0;
+    bool stalled = false;  // seen by the previous sweep with a write libuv refused
   };
   H2oState& h2o() { return h2o_; }
 

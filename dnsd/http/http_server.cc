@@ -67,6 +67,10 @@ void HttpServer::Impl::RenderConnectionMetrics(std::string& out) const {
                   "HTTP connections closed because no complete request head arrived within "
                   "http.header_timeout.");
   metrics::Sample(out, "dnsd_http_header_timeouts_total", "", header_timeouts_);
+  metrics::Header(out, "dnsd_http_stalled_closes_total", "counter",
+                  "HTTP connections reset by their client while h2o was closing them, "
+                  "closed by the sweep.");
+  metrics::Sample(out, "dnsd_http_stalled_closes_total", "", stalled_writes_);
 }
 
 std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
@@ -184,12 +188,30 @@ void HttpServer::Impl::OnClosed(internal::Http1Conn& conn) {
   if (state_ == State::kClosing) ScheduleTimer(0);
 }
 
+// Every sweep: the fast path's idle connections are closed at the header timeout, and an
+// h2o socket whose write libuv refused (see internal::WriteStalled) in this sweep and the
+// previous one has that write failed, so that h2o closes it.
 void HttpServer::Impl::OnIdleTimerCb(uv_timer_t* timer) {
   auto* self = static_cast<Impl*>(timer->data);
   uint64_t now = uv_now(self->loop_);
+  std::vector<h2o_socket_t*> stalled;
   // Close() only starts uv_close; the set changes in the close callbacks, later.
   for (const auto& [conn, owned] : self->connections_) {
-    if (conn->CloseIfIdle(now, self->header_timeout_ms_)) ++self->header_timeouts_;
+    if (!conn->handed_over()) {
+      if (conn->CloseIfIdle(now, self->header_timeout_ms_)) ++self->header_timeouts_;
+      continue;
+    }
+    internal::Http1Conn::H2oState& h = conn->h2o();
+    auto* sock = static_cast<h2o_socket_t*>(h.socket);
+    bool now_stalled =
+        internal::WriteStalled(sock, reinterpret_cast<const uv_stream_t*>(conn->handle()));
+    if (now_stalled && h.stalled) stalled.push_back(sock);
+    h.stalled = now_stalled;
+  }
+  for (h2o_socket_t* sock : stalled) {
+    ++self->stalled_writes_;
+    spdlog::debug("http: a connection reset by its client is closed");
+    internal::FailStalledWrite(sock);
   }
 }
 

@@ -156,7 +156,8 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   // Embedded, not a UvHandle: its close callback is the server's last event (kClosed),
   // after h2o's own handles inside context_ have closed.
   uv_timer_t timer_{};
-  uv::UvHandle<uv_timer_t> idle_timer_;  // h2o's request timeout, for Http1Conn's connections
+  // The sweep (OnIdleTimerCb), until every connection has closed.
+  uv::UvHandle<uv_timer_t> idle_timer_;
   internal::HttpDate date_;
   std::vector<uv::UvHandle<uv_tcp_t>> listeners_;  // data = Impl*
   // Every accepted connection until its handle has closed, handed over to h2o or not.
@@ -167,6 +168,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   uint64_t header_timeout_ms_;    // http.header_timeout
   uint64_t rejected_ = 0;         // connections closed at once at max_connections
   uint64_t header_timeouts_ = 0;  // connections closed by the header timeout
+  uint64_t stalled_writes_ = 0;   // h2o sockets whose refused write the sweep failed
   std::unordered_map<uint64_t, Awaiting> awaiting_;  // writes submitted, not yet answered
   uint64_t last_write_id_ = 0;
   uint64_t serving_ = 0;  // the write being submitted: a synchronous answer lands here

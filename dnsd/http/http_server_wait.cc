@@ -59,6 +59,7 @@ void HttpServer::Impl::OnTimer() {
       return;
     case State::kClosing:
       if (!connections_.empty()) return;
+      idle_timer_.Reset();
       if (!internal::ContextIdle(context_)) return ScheduleTimer(10);
       // Closes h2o's own timers (embedded in context_); they finish this iteration.
       h2o_context_dispose(&context_);
@@ -98,7 +99,6 @@ void HttpServer::Impl::Shutdown(std::function<void()> on_closed) {
   AnswerWaiters(waiters_.TakeAll());
   state_ = State::kClosing;
   listeners_.clear();  // UvHandles: closed, and freed once libuv is done with them
-  idle_timer_.Reset();
   h2o_context_request_shutdown(&context_);
   // Idle keep-alive connections would otherwise linger until h2o's request timeout:
   // a read shutdown makes h2o see end-of-stream and close each one through its own path,
