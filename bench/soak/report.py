@@ -52,9 +52,10 @@ def section(r, command):
         "| sanitizer reports (ASan log_path files, stderr; leaks at exit) | %s |" % (
             "none" if not r["sanitizer_reports"] else "; ".join(x["first_line"] for x in r["sanitizer_reports"])),
         "| dnsd exit status (SIGTERM) | %s |" % r["exit_code"],
+        "| ASAN_OPTIONS | `%s` |" % r.get("asan_options", "?"),
         "",
         "VmRSS includes ASan's quarantine (freed memory held back to catch use after free, 256 MB"
-        " by default) and its shadow memory, which fill in the first seconds of churn: hence the"
+        " unless ASAN_OPTIONS' quarantine_size_mb says otherwise) and its shadow memory, which fill in the first seconds of churn: hence the"
         " warm-up before the baseline. dnsperf and the Python clients share the 2 cores with dnsd"
         " (and with whatever else the machine runs: see the load average), so the qps is the"
         " ASan build's under contention, not a throughput figure.",

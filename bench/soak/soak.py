@@ -55,12 +55,16 @@ class Counters:
             self.c[key] = self.c.get(key, 0) + n
 
 
-def start_dnsd(binary, work):
+def asan_options(work, extra):
+    return ":".join(["log_path=%s/asan:detect_leaks=1:halt_on_error=0" % work] + ([extra] if extra else []))
+
+
+def start_dnsd(binary, work, extra_asan):
     config = os.path.join(work, "dnsd.yaml")
     with open(config, "w") as f:
         f.write("registry:\n  deregister_after: 5s\n  self_preservation:\n    enabled: false\n")
     env = dict(os.environ,
-               ASAN_OPTIONS="log_path=%s/asan:detect_leaks=1:halt_on_error=0" % work,
+               ASAN_OPTIONS=asan_options(work, extra_asan),
                UBSAN_OPTIONS="log_path=%s/ubsan:print_stacktrace=1:halt_on_error=0" % work)
     stderr = open(os.path.join(work, "dnsd.stderr"), "wb")
     proc = subprocess.Popen([binary, "--config", config, "--dns-listen", "127.0.0.1:0",
@@ -171,13 +175,15 @@ def main():
     p.add_argument("--warmup", type=float, default=60, help="seconds before the RSS baseline")
     p.add_argument("--rss-limit-mb", type=float, default=50)
     p.add_argument("--work", default="")
+    p.add_argument("--asan-options", default="",
+                   help="more ASAN_OPTIONS, e.g. quarantine_size_mb=16 (default: ASan's own)")
     a = p.parse_args()
 
     work = a.work or tempfile.mkdtemp(prefix="dnsd-soak-")
     os.makedirs(work, exist_ok=True)
     duration = a.minutes * 60
     warmup = min(a.warmup, duration / 3)
-    proc, dns_port, http_port = start_dnsd(a.dnsd, work)
+    proc, dns_port, http_port = start_dnsd(a.dnsd, work, a.asan_options)
     log("dnsd pid %d dns %d http %d, work %s" % (proc.pid, dns_port, http_port, work))
     counters = Counters()
     services = ["soak-%d" % i for i in range(max(1, a.stable // PER_SERVICE))]
@@ -277,6 +283,7 @@ def main():
         "stable_expected": len(stable), "stable_api": api_count, "stable_passing": passing,
         "stable_dns": dns_count, "deregistered_left": leftover, "deregistered": len(gone),
         "exit_code": code, "sanitizer_reports": reports, "work": work,
+        "asan_options": asan_options("WORK", a.asan_options),
         "rss_samples_mb": [[round(t), round(kib / 1024, 1)] for t, kib in samples],
     }
     out["checks"] = {

@@ -87,24 +87,28 @@ std::string CheckToken(std::string_view text) {
   return {};
 }
 
+namespace {
+// "http://HOST:PORT" (or https:// when allowed): a scheme, something after it, and no
+// path or whitespace.
+bool IsBaseUrl(std::string_view text, bool https) {
+  const size_t host = text.starts_with("http://")             ? 7
+                      : https && text.starts_with("https://") ? 8
+                                                              : 0;
+  return host != 0 && text.size() > host &&
+         text.find_first_of(" \t\r\n/", host) == std::string_view::npos;
+}
+}  // namespace
+
 std::string CheckEtcdEndpoint(std::string_view text) {
   // The JSON gateway is spoken over plain HTTP; TLS to etcd is not built yet.
-  std::string_view rest = text;
-  if (!rest.starts_with("http://") || rest.size() <= 7 ||
-      rest.find_first_of(" \t\r\n/", 7) != std::string_view::npos) {
-    return "\"" + std::string(text) + "\" is not an etcd endpoint: expected http://HOST:PORT";
-  }
-  return {};
+  if (IsBaseUrl(text, false)) return {};
+  return "\"" + std::string(text) + "\" is not an etcd endpoint: expected http://HOST:PORT";
 }
 
 std::string CheckServerUrl(std::string_view text) {
-  const size_t host = text.starts_with("http://") ? 7 : text.starts_with("https://") ? 8 : 0;
-  if (host == 0 || text.size() <= host ||
-      text.find_first_of(" \t\r\n/", host) != std::string_view::npos) {
-    return "\"" + std::string(text) +
-           "\" is not a dnsd server: expected http://HOST:PORT or https://HOST:PORT";
-  }
-  return {};
+  if (IsBaseUrl(text, true)) return {};
+  return "\"" + std::string(text) +
+         "\" is not a dnsd server: expected http://HOST:PORT or https://HOST:PORT";
 }
 
 std::string CheckClusterPrefix(std::string_view text) {

@@ -358,8 +358,10 @@ TEST_CASE("Restore brings instances back with fresh leases and an index that nev
   reg.BeginRestore();
   CHECK_FALSE(reg.view().Load()->loaded());
   Instance leased;
-  leased.service = "api";
-  leased.id = "a1";
+  // Moved in, not assigned from the literals: GCC 12 warns (-Wmaybe-uninitialized, a
+  // false positive) on assigning a literal to a default-constructed string here.
+  leased.service = std::string("api");
+  leased.id = std::string("a1");
   leased.address = *IpAddress::Parse("10.0.0.1");
   leased.port = 80;
   leased.ttl = std::chrono::seconds(10);
