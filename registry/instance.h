@@ -101,4 +101,13 @@ struct Instance {
   bool HasTag(std::string_view lower_tag) const;
 };
 
+// Whether a and b hold the same registration data: everything a registration sets
+// (check specs included) but health and note.
+bool SameData(const Instance& a, const Instance& b);
+
+// The checks of an instance registered with `specs` whose checks were `previous`: a
+// check whose spec is unchanged at its place keeps its last result; the others start
+// passing, never run.
+std::vector<CheckState> CarryChecks(std::vector<CheckSpec> specs, std::vector<CheckState> previous);
+
 }  // namespace registry

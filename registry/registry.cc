@@ -40,18 +40,10 @@ void FillData(Instance& inst, InstanceSpec&& spec, Duration default_deregister_a
   inst.ttl = spec.ttl;
   inst.deregister_after = spec.deregister_after.value_or(default_deregister_after);
   inst.dns_ttl = spec.dns_ttl;
-  // A check whose spec is unchanged at its place keeps its last result.
-  std::vector<CheckState> checks;
-  checks.reserve(spec.checks.size());
-  for (size_t i = 0; i < spec.checks.size(); ++i) {
-    if (i < inst.checks.size() && inst.checks[i].spec == spec.checks[i]) {
-      checks.push_back(std::move(inst.checks[i]));
-    } else {
-      checks.push_back(CheckState{std::move(spec.checks[i]), Health::kPassing, {}, 0, std::nullopt});
-    }
-  }
-  inst.checks = std::move(checks);
+  inst.checks = CarryChecks(std::move(spec.checks), std::move(inst.checks));
 }
+
+}  // namespace
 
 bool SameData(const Instance& a, const Instance& b) {
   return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
@@ -60,7 +52,18 @@ bool SameData(const Instance& a, const Instance& b) {
          SameCheckSpecs(a, b);
 }
 
-}  // namespace
+std::vector<CheckState> CarryChecks(std::vector<CheckSpec> specs, std::vector<CheckState> previous) {
+  std::vector<CheckState> checks;
+  checks.reserve(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (i < previous.size() && previous[i].spec == specs[i]) {
+      checks.push_back(std::move(previous[i]));
+    } else {
+      checks.push_back(CheckState{std::move(specs[i]), Health::kPassing, {}, 0, std::nullopt});
+    }
+  }
+  return checks;
+}
 
 bool SameCheckSpecs(const Instance& a, const Instance& b) {
   return std::equal(a.checks.begin(), a.checks.end(), b.checks.begin(), b.checks.end(),

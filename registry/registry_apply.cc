@@ -6,17 +6,6 @@
 
 namespace registry {
 
-namespace {
-
-bool SameData(const Instance& a, const Instance& b) {
-  return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
-         a.meta == b.meta && a.weight == b.weight && a.priority == b.priority && a.ttl == b.ttl &&
-         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl &&
-         SameCheckSpecs(a, b);
-}
-
-}  // namespace
-
 void Registry::ApplyAt(Instance in, uint64_t index, bool owned) {
   Impl& i = *impl_;
   const TimePoint now = clock_.Now();

@@ -135,7 +135,7 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
   }
   const std::string key = InstanceKey(options_.prefix, next.service, next.id);
   // Re-registering an owned instance unchanged only renews its lease, in memory.
-  if (prev && Mine(key) && SameData(*prev, next) && prev->health == next.health &&
+  if (prev && Mine(key) && registry::SameData(*prev, next) && prev->health == next.health &&
       !prev->is_protected) {
     applying_ = key;
     registry::Result<uint64_t> r = registry_.Register(std::move(c.spec));

@@ -3,6 +3,8 @@
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "registry/check.h"
+
 namespace dnsd::cluster {
 namespace {
 
@@ -14,6 +16,62 @@ constexpr std::string_view kNodes = "nodes/";
 
 registry::Error Bad(std::string message) {
   return registry::Error{registry::ErrorCode::kInvalid, std::move(message), ""};
+}
+
+Json EncodeChecks(const std::vector<registry::CheckState>& checks) {
+  Json out = Json::array();
+  for (const registry::CheckState& c : checks) {
+    out.push_back({{"kind", std::string(registry::CheckKindName(c.spec.kind))},
+                   {"target", c.spec.target},
+                   {"args", c.spec.args},
+                   {"interval_ms", c.spec.interval.count()},
+                   {"timeout_ms", c.spec.timeout.count()},
+                   {"success_before_passing", c.spec.success_before_passing},
+                   {"failures_before_critical", c.spec.failures_before_critical},
+                   {"check_id", c.spec.check_id},
+                   {"name", c.spec.name},
+                   {"status", std::string(registry::HealthName(c.status))},
+                   {"output", c.output},
+                   {"last_run_ms", c.last_run_ms}});
+  }
+  return out;
+}
+
+// Empty, or why `list` is not what dnsd writes: a missing field, a wrong type, or a
+// value no dnsd writes (each spec must pass the registry's own check).
+std::string DecodeChecks(const Json& list, std::vector<registry::CheckState>& out) try {
+  const std::string never = "a check holds a value dnsd never writes";
+  if (!list.is_array() || list.size() > registry::kMaxChecks) return never;
+  for (const Json& j : list) {
+    registry::CheckState c;
+    const std::string kind = j.at("kind").get<std::string>();
+    const registry::CheckKind kinds[] = {registry::CheckKind::kHttp, registry::CheckKind::kTcp,
+                                         registry::CheckKind::kExec, registry::CheckKind::kTtl};
+    bool known = false;
+    for (registry::CheckKind k : kinds) {
+      if (registry::CheckKindName(k) == kind) c.spec.kind = k, known = true;
+    }
+    auto status = registry::ParseHealth(j.at("status").get<std::string>());
+    if (!known || !status || *status == registry::Health::kMaintenance) return never;
+    c.spec.target = j.at("target").get<std::string>();
+    c.spec.args = j.at("args").get<std::vector<std::string>>();
+    c.spec.interval = registry::Duration(j.at("interval_ms").get<int64_t>());
+    c.spec.timeout = registry::Duration(j.at("timeout_ms").get<int64_t>());
+    c.spec.success_before_passing = j.at("success_before_passing").get<uint32_t>();
+    c.spec.failures_before_critical = j.at("failures_before_critical").get<uint32_t>();
+    c.spec.check_id = j.at("check_id").get<std::string>();
+    c.spec.name = j.at("name").get<std::string>();
+    c.status = *status;
+    c.output = j.at("output").get<std::string>();
+    c.last_run_ms = j.at("last_run_ms").get<int64_t>();
+    if (!registry::ValidateCheck(c.spec, "checks") || c.output.size() > registry::kMaxCheckOutput) {
+      return never;
+    }
+    out.push_back(std::move(c));
+  }
+  return {};
+} catch (const Json::exception& e) {
+  return std::string("a check's field is missing or of the wrong type: ") + e.what();
 }
 
 }  // namespace
@@ -131,6 +189,7 @@ std::string EncodeValue(const registry::Instance& in, std::string_view owner) {
       {"note", in.note},
       {"owner", owner},
   };
+  if (!in.checks.empty()) j["checks"] = EncodeChecks(in.checks);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -164,6 +223,10 @@ registry::Result<InstanceValue> DecodeValue(std::string_view text) {
     if (!j.at("dns_ttl").is_null()) in.dns_ttl = j.at("dns_ttl").get<uint32_t>();
     in.note = j.at("note").get<std::string>();
     out.owner = j.at("owner").get<std::string>();
+    // Absent in the values of a dnsd that did not store checks: none.
+    if (j.contains("checks")) {
+      if (std::string e = DecodeChecks(j["checks"], in.checks); !e.empty()) return Bad(e);
+    }
     return out;
   } catch (const Json::exception& e) {
     return Bad(std::string("a field is missing or of the wrong type: ") + e.what());
@@ -186,18 +249,14 @@ registry::Instance FromSpec(const registry::InstanceSpec& spec,
   in.ttl = spec.ttl;
   in.deregister_after = spec.deregister_after.value_or(default_deregister_after);
   in.dns_ttl = spec.dns_ttl;
+  in.checks = registry::CarryChecks(spec.checks, previous ? previous->checks
+                                                         : std::vector<registry::CheckState>{});
   in.health = registry::Health::kPassing;
   if (previous) {
     if (previous->health == registry::Health::kMaintenance) in.health = previous->health;
     in.note = previous->note;
   }
   return in;
-}
-
-bool SameData(const registry::Instance& a, const registry::Instance& b) {
-  return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
-         a.meta == b.meta && a.weight == b.weight && a.priority == b.priority && a.ttl == b.ttl &&
-         a.deregister_after == b.deregister_after && a.dns_ttl == b.dns_ttl;
 }
 
 }  // namespace dnsd::cluster

@@ -33,9 +33,10 @@ struct ParsedKey {
 };
 ParsedKey ParseKey(std::string_view prefix, std::string_view key);
 
-// An instance as stored: its data, health and note, and the replica that owns it. The
-// index is not stored: it is the key's mod_revision. Lease deadlines are not stored
-// either: they live in the owner's memory.
+// An instance as stored: its data, health and note, its checks (spec and last result:
+// the owner runs them, the others show what it wrote), and the replica that owns it. The
+// index is not stored: it is the key's mod_revision. Lease and TTL-check deadlines are
+// not stored either: they live in the owner's memory.
 struct InstanceValue {
   registry::Instance instance;
   std::string owner;
@@ -47,12 +48,9 @@ registry::Result<InstanceValue> DecodeValue(std::string_view json);
 
 // The instance a registration makes (SPEC §3), before it is written: the data of spec
 // (validated already), health passing unless previous was in maintenance, the previous
-// note kept.
+// note kept, and the checks' last results where their specs did not change.
 registry::Instance FromSpec(const registry::InstanceSpec& spec,
                             registry::Duration default_deregister_after,
                             const registry::Instance* previous);
-
-// True when a and b hold the same registration data (not health, note or index).
-bool SameData(const registry::Instance& a, const registry::Instance& b);
 
 }  // namespace dnsd::cluster

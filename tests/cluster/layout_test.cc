@@ -82,6 +82,52 @@ TEST_CASE("an instance value round-trips with its owner, health and note", "[clu
   CHECK_FALSE(out.lease_deadline);
 }
 
+namespace {
+registry::CheckState Check(registry::CheckKind kind, std::string target) {
+  registry::CheckState c;
+  c.spec.kind = kind;
+  c.spec.target = std::move(target);
+  c.spec.interval = 5s;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("an instance value carries its checks, spec and last result", "[cluster]") {
+  registry::Instance in;
+  in.service = "web";
+  in.id = "web-1";
+  in.address = *registry::IpAddress::Parse("10.0.0.1");
+  in.port = 80;
+  in.health = registry::Health::kCritical;
+  registry::CheckState http = Check(registry::CheckKind::kHttp, "http://127.0.0.1:8080/healthz");
+  http.spec.timeout = 2s;
+  http.spec.success_before_passing = 2;
+  http.spec.failures_before_critical = 3;
+  http.spec.check_id = "service:web-1";
+  http.spec.name = "Web \"health\"";
+  http.status = registry::Health::kCritical;
+  http.output = "HTTP GET http://127.0.0.1:8080/healthz: 503";
+  http.last_run_ms = 1764979200123;
+  in.checks = {http, Check(registry::CheckKind::kTcp, "127.0.0.1:5432"),
+               Check(registry::CheckKind::kTtl, "")};
+  in.checks[2].deadline = registry::TimePoint{} + 1s;  // the owner's own: not stored
+  registry::Result<InstanceValue> v = DecodeValue(EncodeValue(in, "node-a"));
+  REQUIRE(v);
+  const registry::Instance& out = v->instance;
+  REQUIRE(out.checks.size() == 3);
+  CHECK(registry::SameData(out, in));
+  CHECK(out.checks[0] == http);
+  CHECK(out.checks[1].spec == in.checks[1].spec);
+  CHECK(out.checks[1].status == registry::Health::kPassing);
+  CHECK(out.checks[1].last_run_ms == 0);
+  CHECK_FALSE(out.checks[2].deadline);
+  // A value without "checks" (as an instance without any is written) has none.
+  in.checks.clear();
+  const std::string plain = EncodeValue(in, "node-a");
+  CHECK(plain.find("checks") == std::string::npos);
+  CHECK(DecodeValue(plain)->instance.checks.empty());
+}
+
 TEST_CASE("values dnsd never writes are refused with a reason", "[cluster]") {
   for (const char* bad : {"", "[]", "{\"service\":\"web\"}",
                           R"({"service":"web","id":"a","address":"nope","port":1,"proto":"tcp",
@@ -90,6 +136,31 @@ TEST_CASE("values dnsd never writes are refused with a reason", "[cluster]") {
                               "note":"","owner":"a"})"}) {
     CAPTURE(bad);
     CHECK_FALSE(DecodeValue(bad));
+  }
+  registry::Instance in;
+  in.service = "web";
+  in.id = "a";
+  in.address = *registry::IpAddress::Parse("10.0.0.1");
+  in.checks = {Check(registry::CheckKind::kTcp, "127.0.0.1:5432")};
+  const std::string good = EncodeValue(in, "node-a");
+  REQUIRE(DecodeValue(good));
+  auto with = [&](std::string_view from, std::string_view to) {
+    std::string text = good;
+    REQUIRE(text.find(from) != std::string::npos);
+    return text.replace(text.find(from), from.size(), to);
+  };
+  for (const std::string& bad :
+       {with("\"kind\":\"tcp\"", "\"kind\":\"ping\""),
+        with("\"status\":\"passing\"", "\"status\":\"maintenance\""),
+        with("\"target\":\"127.0.0.1:5432\"", "\"target\":\"nowhere\""),
+        with("\"interval_ms\":5000", "\"interval_ms\":\"5s\""),
+        with("\"interval_ms\":5000", "\"interval_ms\":1"),
+        with("\"checks\":[{", "\"checks\":[1,{"),
+        with("\"output\":\"\"", "\"outputs\":\"\"")}) {
+    CAPTURE(bad);
+    registry::Result<InstanceValue> v = DecodeValue(bad);
+    REQUIRE_FALSE(v);
+    CHECK(v.error().message.find("check") != std::string::npos);
   }
 }
 
@@ -112,4 +183,29 @@ TEST_CASE("a registration keeps maintenance and the note of the instance it repl
   CHECK(again.note == "upgrading");
   prev.health = registry::Health::kCritical;
   CHECK(FromSpec(spec, 60s, &prev).health == registry::Health::kPassing);
+}
+
+TEST_CASE("a registration keeps the last result of each check whose spec is unchanged",
+          "[cluster]") {
+  registry::InstanceSpec spec;
+  spec.service = "web";
+  spec.id = "a";
+  spec.address = registry::IpAddress::Parse("10.0.0.1");
+  spec.port = 80;
+  registry::CheckState tcp = Check(registry::CheckKind::kTcp, "127.0.0.1:5432");
+  registry::CheckState http = Check(registry::CheckKind::kHttp, "http://127.0.0.1:8080/");
+  spec.checks = {tcp.spec, http.spec};
+  registry::Instance prev = FromSpec(spec, 60s, nullptr);
+  REQUIRE(prev.checks.size() == 2);
+  CHECK(prev.checks[0].last_run_ms == 0);
+  prev.checks[0].status = prev.checks[1].status = registry::Health::kCritical;
+  prev.checks[0].output = "TCP connect 127.0.0.1:5432: connection refused";
+  spec.checks[1].interval = 10s;
+  registry::Instance next = FromSpec(spec, 60s, &prev);
+  CHECK_FALSE(registry::SameData(next, prev));
+  CHECK(next.checks[0] == prev.checks[0]);
+  CHECK(next.checks[1].spec.interval == 10s);
+  CHECK(next.checks[1].status == registry::Health::kPassing);
+  spec.checks.clear();
+  CHECK(FromSpec(spec, 60s, &prev).checks.empty());
 }

@@ -7,6 +7,7 @@ other's registry. Every wait is bounded; every process is stopped by its PID.
 
 import json
 import signal
+import socket
 import threading
 import time
 import unittest
@@ -20,6 +21,38 @@ VISIBLE_BOUND = 2.0  # SPEC says 50 ms p99; the test asserts a generous bound
 
 def addresses(d, service):
     return sorted(d.dig("%s.service.discovery." % service, "A").rdata("answer", "A"))
+
+
+class TcpListener:
+    """A TCP check's target on 127.0.0.1:port (0: any), accepting and closing every
+    connection from a thread until close()."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # shut down
+                return
+            conn.close()
+
+    def close(self):
+        if self.sock.fileno() < 0:
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept(): no longer listening
+        except OSError:
+            pass
+        self.thread.join(timeout=5)
+        self.sock.close()
 
 
 class ClusterBase(unittest.TestCase):
@@ -166,6 +199,46 @@ class Replication(ClusterBase):
         self.assertEqual(c.request("GET", "/v1/services/batch")[2]["index"], body["index"])
         # The registry-wide index of a replica that loaded is the revision it read at.
         self.assertGreaterEqual(self.status(c)["index"], self.status(a)["index"])
+    def test_checks_run_on_the_owner_and_their_results_reach_every_replica(self):
+        a, b = self.replica("a"), self.replica("b")
+        listener = TcpListener(0)
+        self.addCleanup(listener.close)
+        target = "127.0.0.1:%d" % listener.port
+        status, _, body = a.request("PUT", "/v1/services/db/instances/db-1", {
+            "address": "10.0.5.1", "port": 5432,
+            "checks": [{"tcp": target, "interval": "200ms"}]})
+        self.assertEqual(status, 200, body)
+
+        def check_on(d):
+            instances = d.request("GET", "/v1/services/db")[2]["instances"]
+            return instances[0]["checks"][0] if instances and instances[0]["checks"] else None
+
+        def checks_running(d):
+            return harness.metric_value(d.metrics(), "dnsd_checks")
+        # The spec and the owner's result reach B; only A runs the check.
+        harness.poll_until(lambda: (check_on(b) or {}).get("output", "").endswith("success"),
+                           timeout=5, message="A's check result on B")
+        self.assertEqual(check_on(b)["status"], "passing")
+        self.assertEqual(check_on(b)["tcp"], target)
+        self.assertEqual((checks_running(a), checks_running(b)), (1, 0))
+        listener.close()  # the check fails on A: critical on both, out of both answers
+        self.wait_addresses(b, "db", [], timeout=5, what="db-1 critical on B by A's check")
+        self.assertEqual(addresses(a, "db"), [])
+        self.assertEqual(check_on(b)["status"], "critical")
+        self.assertIn("connection refused", check_on(b)["output"])
+        # A heartbeat on B moves the instance, and its check, to B.
+        self.assertEqual(b.heartbeat("db", "db-1"), 200)
+        harness.poll_until(lambda: (checks_running(a), checks_running(b)) == (0, 1), timeout=5,
+                           message="the check runs on B, the new owner")
+        listener = TcpListener(int(target.rsplit(":", 1)[1]))
+        self.addCleanup(listener.close)
+        self.wait_addresses(a, "db", ["10.0.5.1"], timeout=5, what="db-1 passing on A by B's check")
+        values = self.etcd.range_prefix(self.prefix + "instances/")
+        stored = json.loads(values[self.prefix + "instances/db/db-1"])
+        self.assertEqual(stored["owner"], "b")
+        self.assertEqual([(c["kind"], c["target"], c["status"]) for c in stored["checks"]],
+                         [("tcp", target, "passing")])
+
 
 class EtcdFailures(ClusterBase):
     # Each test breaks etcd: a fresh cluster per test.
