@@ -101,6 +101,10 @@ struct Instance {
   bool HasTag(std::string_view lower_tag) const;
 };
 
+// The health an instance shows when its lease, heartbeats and status calls make it `own`:
+// `own` in maintenance, else the worst of `own` and its checks' statuses.
+Health WithChecks(Health own, const std::vector<CheckState>& checks);
+
 // Whether a and b hold the same registration data: everything a registration sets
 // (check specs included) but health and note.
 bool SameData(const Instance& a, const Instance& b);

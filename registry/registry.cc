@@ -45,6 +45,12 @@ void FillData(Instance& inst, InstanceSpec&& spec, Duration default_deregister_a
 
 }  // namespace
 
+Health WithChecks(Health own, const std::vector<CheckState>& checks) {
+  if (own == Health::kMaintenance) return own;
+  for (const CheckState& c : checks) own = std::max(own, c.status);
+  return own;
+}
+
 bool SameData(const Instance& a, const Instance& b) {
   return a.address == b.address && a.port == b.port && a.proto == b.proto && a.tags == b.tags &&
          a.meta == b.meta && a.weight == b.weight && a.priority == b.priority && a.ttl == b.ttl &&
@@ -149,9 +155,7 @@ uint64_t Registry::Impl::Touch(InstanceRec& rec) {
 
 void Registry::Impl::SetHealth(InstanceRec& rec, Health h, TimePoint now) {
   rec.inst.own_health = h;
-  if (h != Health::kMaintenance) {
-    for (const CheckState& c : rec.inst.checks) h = std::max(h, c.status);
-  }
+  h = WithChecks(h, rec.inst.checks);
   rec.inst.health = h;
   if (h != Health::kCritical) {
     rec.removal_deadline.reset();

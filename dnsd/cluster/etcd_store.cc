@@ -133,6 +133,8 @@ void EtcdStore::SubmitRegister(registry::RegisterCommand& c, Done done) {
   if (c.status && (next.health != registry::Health::kMaintenance || c.force_status)) {
     next.health = *c.status;
   }
+  // Like the registry's own rule: no better than the checks' last results.
+  next.health = registry::WithChecks(next.health, next.checks);
   const std::string key = InstanceKey(options_.prefix, next.service, next.id);
   // Re-registering an owned instance unchanged only renews its lease, in memory.
   if (prev && Mine(key) && registry::SameData(*prev, next) && prev->health == next.health &&
@@ -164,7 +166,7 @@ void EtcdStore::SubmitHeartbeat(registry::HeartbeatCommand& c, Done done) {
   if (!prev) return done(NotFound(c.service, c.id));
   registry::Instance next = *prev;
   if (prev->health != Health::kMaintenance && !c.keep_status) {
-    next.health = c.status.value_or(Health::kPassing);
+    next.health = registry::WithChecks(c.status.value_or(Health::kPassing), next.checks);
     next.note = c.note.value_or(std::string());
   }
   const std::string key = InstanceKey(options_.prefix, prev->service, prev->id);
@@ -191,7 +193,7 @@ void EtcdStore::SubmitSetStatus(registry::SetStatusCommand& c, Done done) {
   if (!prev) return done(NotFound(c.service, c.id));
   if (RefusesWrites()) return done(Unavailable("etcd is unreachable: writes are refused"));
   registry::Instance next = *prev;
-  next.health = c.status;
+  next.health = registry::WithChecks(c.status, next.checks);
   next.note = c.note.value_or(std::string());
   const std::string key = InstanceKey(options_.prefix, prev->service, prev->id);
   // A status change does not move the instance: its owner and lease stay.

@@ -230,6 +230,10 @@ class Replication(ClusterBase):
         self.assertEqual(b.heartbeat("db", "db-1"), 200)
         harness.poll_until(lambda: (checks_running(a), checks_running(b)) == (0, 1), timeout=5,
                            message="the check runs on B, the new owner")
+        # The heartbeat did not make it passing: its check still fails.
+        self.assertEqual(b.request("GET", "/v1/services/db")[2]["instances"][0]["status"],
+                         "critical")
+        self.assertEqual(addresses(a, "db"), [])
         listener = TcpListener(int(target.rsplit(":", 1)[1]))
         self.addCleanup(listener.close)
         self.wait_addresses(a, "db", ["10.0.5.1"], timeout=5, what="db-1 passing on A by B's check")
