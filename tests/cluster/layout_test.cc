@@ -52,11 +52,35 @@ TEST_CASE("keys: one per instance and one per replica under the prefix", "[clust
   }
 }
 
-TEST_CASE("an instance value round-trips with its owner, health and note", "[cluster]") {
+namespace {
+registry::Instance Web(const char* id, const char* address) {
   registry::Instance in;
   in.service = "web";
-  in.id = "web-1";
-  in.address = *registry::IpAddress::Parse("2001:db8::1");
+  in.id = id;
+  in.address = *registry::IpAddress::Parse(address);
+  return in;
+}
+
+registry::InstanceSpec WebSpec() {
+  registry::InstanceSpec spec;
+  spec.service = "web";
+  spec.id = "a";
+  spec.address = registry::IpAddress::Parse("10.0.0.1");
+  spec.port = 80;
+  return spec;
+}
+
+registry::CheckState Check(registry::CheckKind kind, std::string target) {
+  registry::CheckState c;
+  c.spec.kind = kind;
+  c.spec.target = std::move(target);
+  c.spec.interval = 5s;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("an instance value round-trips with its owner, health and note", "[cluster]") {
+  registry::Instance in = Web("web-1", "2001:db8::1");
   in.port = 8443;
   in.proto = registry::Proto::kUdp;
   in.tags = {"blue", "v2"};
@@ -82,21 +106,8 @@ TEST_CASE("an instance value round-trips with its owner, health and note", "[clu
   CHECK_FALSE(out.lease_deadline);
 }
 
-namespace {
-registry::CheckState Check(registry::CheckKind kind, std::string target) {
-  registry::CheckState c;
-  c.spec.kind = kind;
-  c.spec.target = std::move(target);
-  c.spec.interval = 5s;
-  return c;
-}
-}  // namespace
-
 TEST_CASE("an instance value carries its checks, spec and last result", "[cluster]") {
-  registry::Instance in;
-  in.service = "web";
-  in.id = "web-1";
-  in.address = *registry::IpAddress::Parse("10.0.0.1");
+  registry::Instance in = Web("web-1", "10.0.0.1");
   in.port = 80;
   in.health = registry::Health::kCritical;
   registry::CheckState http = Check(registry::CheckKind::kHttp, "http://127.0.0.1:8080/healthz");
@@ -137,10 +148,7 @@ TEST_CASE("values dnsd never writes are refused with a reason", "[cluster]") {
     CAPTURE(bad);
     CHECK_FALSE(DecodeValue(bad));
   }
-  registry::Instance in;
-  in.service = "web";
-  in.id = "a";
-  in.address = *registry::IpAddress::Parse("10.0.0.1");
+  registry::Instance in = Web("a", "10.0.0.1");
   in.checks = {Check(registry::CheckKind::kTcp, "127.0.0.1:5432")};
   const std::string good = EncodeValue(in, "node-a");
   REQUIRE(DecodeValue(good));
@@ -166,11 +174,7 @@ TEST_CASE("values dnsd never writes are refused with a reason", "[cluster]") {
 
 TEST_CASE("a registration keeps maintenance and the note of the instance it replaces",
           "[cluster]") {
-  registry::InstanceSpec spec;
-  spec.service = "web";
-  spec.id = "a";
-  spec.address = registry::IpAddress::Parse("10.0.0.1");
-  spec.port = 80;
+  registry::InstanceSpec spec = WebSpec();
   spec.ttl = 5s;
   registry::Instance fresh = FromSpec(spec, 60s, nullptr);
   CHECK(fresh.health == registry::Health::kPassing);
@@ -187,11 +191,7 @@ TEST_CASE("a registration keeps maintenance and the note of the instance it repl
 
 TEST_CASE("a registration keeps the last result of each check whose spec is unchanged",
           "[cluster]") {
-  registry::InstanceSpec spec;
-  spec.service = "web";
-  spec.id = "a";
-  spec.address = registry::IpAddress::Parse("10.0.0.1");
-  spec.port = 80;
+  registry::InstanceSpec spec = WebSpec();
   registry::CheckState tcp = Check(registry::CheckKind::kTcp, "127.0.0.1:5432");
   registry::CheckState http = Check(registry::CheckKind::kHttp, "http://127.0.0.1:8080/");
   spec.checks = {tcp.spec, http.spec};
