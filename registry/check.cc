@@ -22,6 +22,13 @@ std::string_view CheckKindName(CheckKind k) {
   return "unknown";
 }
 
+std::optional<CheckKind> ParseCheckKind(std::string_view name) {
+  for (CheckKind k : {CheckKind::kHttp, CheckKind::kTcp, CheckKind::kExec, CheckKind::kTtl}) {
+    if (CheckKindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
 Duration CheckSpec::EffectiveTimeout() const {
   const Duration t = timeout > Duration::zero() ? timeout : std::min(interval, kMaxCheckTimeout);
   return std::min(t, interval);

@@ -20,6 +20,7 @@ enum class Health : uint8_t;
 // instance's own lease, SPEC §10): `interval` is its TTL; the registry runs it out.
 enum class CheckKind : uint8_t { kHttp, kTcp, kExec, kTtl };
 std::string_view CheckKindName(CheckKind k);  // "http", "tcp", "exec", "ttl"
+std::optional<CheckKind> ParseCheckKind(std::string_view name);  // exact names, as above
 
 struct CheckSpec {
   CheckKind kind = CheckKind::kHttp;

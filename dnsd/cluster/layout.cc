@@ -44,15 +44,10 @@ std::string DecodeChecks(const Json& list, std::vector<registry::CheckState>& ou
   if (!list.is_array() || list.size() > registry::kMaxChecks) return never;
   for (const Json& j : list) {
     registry::CheckState c;
-    const std::string kind = j.at("kind").get<std::string>();
-    const registry::CheckKind kinds[] = {registry::CheckKind::kHttp, registry::CheckKind::kTcp,
-                                         registry::CheckKind::kExec, registry::CheckKind::kTtl};
-    bool known = false;
-    for (registry::CheckKind k : kinds) {
-      if (registry::CheckKindName(k) == kind) c.spec.kind = k, known = true;
-    }
+    auto kind = registry::ParseCheckKind(j.at("kind").get<std::string>());
     auto status = registry::ParseHealth(j.at("status").get<std::string>());
-    if (!known || !status || *status == registry::Health::kMaintenance) return never;
+    if (!kind || !status || *status == registry::Health::kMaintenance) return never;
+    c.spec.kind = *kind;
     c.spec.target = j.at("target").get<std::string>();
     c.spec.args = j.at("args").get<std::vector<std::string>>();
     c.spec.interval = registry::Duration(j.at("interval_ms").get<int64_t>());
