@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -55,6 +56,38 @@ def poll_until(predicate, timeout=5.0, interval=0.05, message="condition"):
             break
         time.sleep(interval)
     raise AssertionError("timed out waiting for %s (last value %r)" % (message, last))
+
+
+class TcpListener:
+    """A TCP check's target on 127.0.0.1:port (0: any port), accepting and closing every
+    connection from a thread (so the backlog never fills) until close()."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # shut down
+                return
+            conn.close()
+
+    def close(self):
+        if self.sock.fileno() < 0:
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept(): no longer listening
+        except OSError:
+            pass
+        self.thread.join(timeout=5)
+        self.sock.close()
 
 
 def stop_process(proc, timeout=5.0):

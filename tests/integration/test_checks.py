@@ -166,11 +166,9 @@ class ChecksTest(unittest.TestCase):
         self.wait_status("slow", "passing")
 
     def test_tcp_connect_and_refused(self):
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        port = listener.getsockname()[1]
-        self.register("db", [{"tcp": "127.0.0.1:%d" % port, "interval": "200ms"}])
+        listener = harness.TcpListener(0)
+        self.addCleanup(listener.close)
+        self.register("db", [{"tcp": "127.0.0.1:%d" % listener.port, "interval": "200ms"}])
         harness.poll_until(lambda: self.instance("db")["checks"][0]["last_run"], message="a run")
         self.assertEqual(self.instance("db")["status"], "passing")
         listener.close()  # now nothing listens there: connections are refused

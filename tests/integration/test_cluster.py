@@ -7,7 +7,6 @@ other's registry. Every wait is bounded; every process is stopped by its PID.
 
 import json
 import signal
-import socket
 import threading
 import time
 import unittest
@@ -21,38 +20,6 @@ VISIBLE_BOUND = 2.0  # SPEC says 50 ms p99; the test asserts a generous bound
 
 def addresses(d, service):
     return sorted(d.dig("%s.service.discovery." % service, "A").rdata("answer", "A"))
-
-
-class TcpListener:
-    """A TCP check's target on 127.0.0.1:port (0: any), accepting and closing every
-    connection from a thread until close()."""
-
-    def __init__(self, port):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:  # shut down
-                return
-            conn.close()
-
-    def close(self):
-        if self.sock.fileno() < 0:
-            return
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept(): no longer listening
-        except OSError:
-            pass
-        self.thread.join(timeout=5)
-        self.sock.close()
 
 
 class ClusterBase(unittest.TestCase):
@@ -201,7 +168,7 @@ class Replication(ClusterBase):
         self.assertGreaterEqual(self.status(c)["index"], self.status(a)["index"])
     def test_checks_run_on_the_owner_and_their_results_reach_every_replica(self):
         a, b = self.replica("a"), self.replica("b")
-        listener = TcpListener(0)
+        listener = harness.TcpListener(0)
         self.addCleanup(listener.close)
         target = "127.0.0.1:%d" % listener.port
         status, _, body = a.request("PUT", "/v1/services/db/instances/db-1", {
@@ -234,7 +201,7 @@ class Replication(ClusterBase):
         self.assertEqual(b.request("GET", "/v1/services/db")[2]["instances"][0]["status"],
                          "critical")
         self.assertEqual(addresses(a, "db"), [])
-        listener = TcpListener(int(target.rsplit(":", 1)[1]))
+        listener = harness.TcpListener(int(target.rsplit(":", 1)[1]))
         self.addCleanup(listener.close)
         self.wait_addresses(a, "db", ["10.0.5.1"], timeout=5, what="db-1 passing on A by B's check")
         values = self.etcd.range_prefix(self.prefix + "instances/")
