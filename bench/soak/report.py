@@ -55,8 +55,8 @@ def section(r, command):
         "| ASAN_OPTIONS | `%s` |" % r.get("asan_options", "?"),
         "",
         "VmRSS includes ASan's quarantine (freed memory held back to catch use after free, 256 MB"
-        " unless ASAN_OPTIONS' quarantine_size_mb says otherwise) and its shadow memory, which fill in the first seconds of churn: hence the"
-        " warm-up before the baseline. dnsperf and the Python clients share the 2 cores with dnsd"
+        " unless ASAN_OPTIONS' quarantine_size_mb says otherwise) and its shadow memory, which"
+        " fill in the first seconds of churn: hence the warm-up before the baseline. dnsperf and the Python clients share the 2 cores with dnsd"
         " (and with whatever else the machine runs: see the load average), so the qps is the"
         " ASan build's under contention, not a throughput figure.",
         "",

@@ -70,7 +70,7 @@ void HttpServer::Impl::RenderConnectionMetrics(std::string& out) const {
   metrics::Header(out, "dnsd_http_stalled_closes_total", "counter",
                   "HTTP connections reset by their client while h2o was closing them, "
                   "closed by the sweep.");
-  metrics::Sample(out, "dnsd_http_stalled_closes_total", "", stalled_writes_);
+  metrics::Sample(out, "dnsd_http_stalled_closes_total", "", stalled_closes_);
 }
 
 std::vector<std::string> HttpServer::Impl::Listen(std::string& error) {
@@ -209,7 +209,7 @@ void HttpServer::Impl::OnIdleTimerCb(uv_timer_t* timer) {
     h.stalled = now_stalled;
   }
   for (h2o_socket_t* sock : stalled) {
-    ++self->stalled_writes_;
+    ++self->stalled_closes_;
     spdlog::debug("http: a connection reset by its client is closed");
     internal::FailStalledWrite(sock);
   }

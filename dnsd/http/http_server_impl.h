@@ -168,7 +168,7 @@ struct HttpServer::Impl final : registry::RegistryObserver, internal::Http1Host 
   uint64_t header_timeout_ms_;    // http.header_timeout
   uint64_t rejected_ = 0;         // connections closed at once at max_connections
   uint64_t header_timeouts_ = 0;  // connections closed by the header timeout
-  uint64_t stalled_writes_ = 0;   // h2o sockets whose refused write the sweep failed
+  uint64_t stalled_closes_ = 0;   // h2o sockets whose refused write the sweep failed
   std::unordered_map<uint64_t, Awaiting> awaiting_;  // writes submitted, not yet answered
   uint64_t last_write_id_ = 0;
   uint64_t serving_ = 0;  // the write being submitted: a synchronous answer lands here
